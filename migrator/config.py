@@ -1,0 +1,115 @@
+"""``migration.toml``: one file per migration, read by every command.
+
+Paths in the file are relative to the file itself, so a migration directory can
+be moved or checked into a repository as a whole.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from migrator.errors import ConfigError
+
+DEFAULT_CONFIG = "migration.toml"
+DEFAULT_BATCH_SIZE = 50
+
+_TOP_KEYS = {"source", "target", "staging", "mapping", "load"}
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    source: dict[str, Any]
+    target: dict[str, Any]
+    staging_url: str
+    mapping_path: Path
+    batch_size: int = DEFAULT_BATCH_SIZE
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def base(self) -> Path:
+        return self.path.parent
+
+    def resolve(self, value: str) -> Path:
+        """A path from the config, relative to the config file."""
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else self.base / p
+
+
+def _section(data: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
+    value = data.get(name)
+    if not isinstance(value, dict):
+        raise ConfigError(
+            f"missing [{name}] section",
+            where=str(path),
+            remedy="run `migrator init` to write a commented example",
+        )
+    if not isinstance(value.get("type"), str) and name in {"source", "target"}:
+        raise ConfigError(
+            f"[{name}] needs a type",
+            where=str(path),
+            remedy=f'add type = "..." under [{name}] (e.g. "trac", "redmine")',
+        )
+    return value
+
+
+def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
+    path = Path(path).resolve()
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"config file {path.name} not found",
+            where=str(path.parent),
+            remedy="run `migrator init --source trac --target redmine` here, or pass -c PATH",
+        ) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"not valid TOML: {exc}", where=str(path), remedy="fix the syntax at that line"
+        ) from None
+    unknown = sorted(set(data) - _TOP_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"unknown section(s) {', '.join(unknown)}",
+            where=str(path),
+            remedy=f"use only {', '.join(sorted(_TOP_KEYS))}",
+        )
+    source = _section(data, "source", path)
+    target = _section(data, "target", path)
+    staging = data.get("staging", {})
+    mapping = data.get("mapping", {})
+    load = data.get("load", {})
+    base = path.parent
+    url = staging.get("url") or f"sqlite:///{base / 'staging.sqlite'}"
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        rel = url[len("sqlite:///") :]
+        if rel and rel != ":memory:" and not Path(rel).is_absolute():
+            url = f"sqlite:///{base / rel}"
+    mapping_file = mapping.get("file")
+    if not isinstance(mapping_file, str):
+        raise ConfigError(
+            "[mapping] needs file = PATH",
+            where=str(path),
+            remedy='add [mapping] file = "mappings/<name>.yaml"',
+        )
+    batch_size = load.get("batch_size", DEFAULT_BATCH_SIZE)
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ConfigError(
+            f"[load] batch_size must be a positive integer, not {batch_size!r}",
+            where=str(path),
+            remedy="set batch_size = 50",
+        )
+    mp = Path(mapping_file).expanduser()
+    return Config(
+        path=path,
+        source=source,
+        target=target,
+        staging_url=url,
+        mapping_path=mp if mp.is_absolute() else base / mp,
+        batch_size=batch_size,
+    )

@@ -1,0 +1,86 @@
+"""The two small protocols every connector implements.
+
+A Source pages canonical tickets from a checkpoint; a Target creates, finds by
+origin, reads back and declares what it can do.  The pipeline knows nothing
+else about a tracker, so adding one is one module plus the contract tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from migrator.model import Ticket
+
+
+@dataclass
+class Page:
+    """Tickets fetched together, and the checkpoint to resume after them."""
+
+    items: list[tuple[Ticket, Any]]  # (canonical ticket, raw record as fetched)
+    checkpoint: str
+
+
+class Source(Protocol):
+    kind: str
+
+    def describe(self) -> str:
+        """Where the tickets come from, safe to print (no secrets)."""
+        ...
+
+    def count(self) -> int | None: ...
+
+    def pages(self, checkpoint: str | None) -> Iterator[Page]:
+        """Tickets in a stable order, starting after ``checkpoint``."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    set_author: bool  # can create objects in another user's name
+    set_timestamps: bool  # can set created/updated times
+    set_status_on_create: bool
+
+
+@dataclass
+class ReadBack:
+    """A target ticket as read back, in the payload's vocabulary (names, not ids)."""
+
+    target_id: str
+    origin: str | None
+    fields: dict[str, Any]
+    comments: list[str] = field(default_factory=list)
+
+
+class Target(Protocol):
+    kind: str
+    capabilities: Capabilities
+
+    def describe(self) -> str: ...
+
+    def preflight(self, payload_sample: dict[str, Any] | None = None) -> None:
+        """Check credentials, project and metadata before the first write."""
+        ...
+
+    def check_plan(self, names: dict[str, set[str]]) -> list[str]:
+        """Problems with the names (project, tracker, status, user...) a plan uses."""
+        ...
+
+    def find_by_origin(self, origin: str) -> str | None: ...
+
+    def create_ticket(self, payload: dict[str, Any]) -> str: ...
+
+    def comment_count(self, target_id: str, body: str) -> int:
+        """How many comments on the ticket carry exactly this body (crash recovery)."""
+        ...
+
+    def add_comment(self, target_id: str, comment: dict[str, Any]) -> None: ...
+
+    def read_back(self, target_id: str) -> ReadBack: ...
+
+    def ticket_url(self, target_id: str) -> str: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,256 @@
+"""Redmine target over its REST API (``X-Redmine-API-Key``).
+
+Redmine cannot set creation times over REST, and can set authors only through
+``X-Redmine-Switch-User`` with an admin key, so the plan always writes the
+original author and date into the text.  The origin marker is a "Legacy ID"
+issue custom field that must be filterable: finding a ticket by origin is one
+indexed query, which is what makes crash recovery cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from migrator.connectors.base import Capabilities, ReadBack
+from migrator.errors import ConfigError, TargetError
+from migrator.http import HttpClient
+from migrator.model import normalize_text
+from migrator.secrets import Redactor, Secret, resolve_secret
+
+PAGE = 100
+
+
+class RedmineTarget:
+    kind = "redmine"
+
+    def __init__(self, url: str, api_key: Secret, *, legacy_field: str | int = "Legacy ID"):
+        self.url = url.rstrip("/")
+        self.http = HttpClient(
+            self.url,
+            {"X-Redmine-API-Key": api_key.reveal(), "Content-Type": "application/json"},
+            Redactor(api_key),
+            what=f"Redmine at {self.url}",
+        )
+        self._legacy = legacy_field
+        self._meta: dict[str, dict[str, int]] | None = None
+        self._user_logins: dict[int, str] = {}
+        self._field_id: int | None = None
+        self.capabilities = Capabilities(
+            set_author=False, set_timestamps=False, set_status_on_create=True
+        )
+
+    def describe(self) -> str:
+        return f"Redmine at {self.url}"
+
+    # -- metadata --------------------------------------------------------
+    def _pages(self, path: str, key: str, **params: Any) -> Iterator[dict[str, Any]]:
+        offset = 0
+        while True:
+            data = self.http.get_json(path, params={**params, "limit": PAGE, "offset": offset})
+            items = data.get(key, [])
+            yield from items
+            offset += len(items)
+            if not items or offset >= int(data.get("total_count", 0)):
+                return
+
+    def preflight(self, payload_sample: dict[str, Any] | None = None) -> None:
+        """Check key, admin rights, custom field and metadata once, before any write."""
+        if self._meta is not None:
+            return
+        me = self.http.get_json("/users/current.json")["user"]
+        admin = bool(me.get("admin"))
+        self.capabilities = Capabilities(
+            set_author=admin, set_timestamps=False, set_status_on_create=True
+        )
+        meta = {
+            "tracker": {
+                t["name"]: t["id"] for t in self.http.get_json("/trackers.json")["trackers"]
+            },
+            "status": {
+                s["name"]: s["id"]
+                for s in self.http.get_json("/issue_statuses.json")["issue_statuses"]
+            },
+            "priority": {
+                p["name"]: p["id"]
+                for p in self.http.get_json("/enumerations/issue_priorities.json")[
+                    "issue_priorities"
+                ]
+            },
+            "user": {},
+        }
+        if admin:
+            for u in self._pages("/users.json", "users"):
+                meta["user"][u["login"]] = u["id"]
+                self._user_logins[u["id"]] = u["login"]
+        self._field_id = self._legacy_field_id(admin)
+        self._meta = meta
+
+    def _legacy_field_id(self, admin: bool) -> int:
+        if isinstance(self._legacy, int):
+            return self._legacy
+        if not admin:
+            raise ConfigError(
+                "cannot look up the Legacy ID custom field without an admin key",
+                remedy="use an admin API key, or set legacy_field = <field id> under [target]",
+            )
+        for cf in self.http.get_json("/custom_fields.json")["custom_fields"]:
+            if cf["name"] == self._legacy and cf.get("customized_type") == "issue":
+                return int(cf["id"])
+        raise TargetError(
+            f"Redmine has no issue custom field named {self._legacy!r}",
+            remedy="create it in Administration > Custom fields (text, for all projects, "
+            "used as a filter), or set legacy_field under [target]",
+        )
+
+    def check_plan(self, names: dict[str, set[str]]) -> list[str]:
+        """Names used by the plan that this Redmine does not have."""
+        self.preflight()
+        assert self._meta is not None
+        problems = []
+        for project in sorted(names.get("project", set())):
+            found = self.http.request(
+                "GET", f"/projects/{project}.json", ok=lambda r: r.status_code in (200, 404)
+            )
+            if found.status_code == 404:
+                problems.append(f"project {project!r} not found (or the key cannot see it)")
+        for kind in ("tracker", "status", "priority"):
+            missing = sorted(names.get(kind, set()) - set(self._meta[kind]))
+            if missing:
+                problems.append(f"{kind} not in Redmine: {', '.join(missing)}")
+        if self.capabilities.set_author:
+            missing = sorted(names.get("user", set()) - set(self._meta["user"]))
+            if missing:
+                problems.append(f"users not in Redmine: {', '.join(missing)}")
+        return problems
+
+    def _id(self, kind: str, name: str | None) -> int | None:
+        assert self._meta is not None
+        if name is None:
+            return None
+        try:
+            return self._meta[kind][name]
+        except KeyError:
+            raise TargetError(
+                f"{kind} {name!r} does not exist in Redmine",
+                remedy=f"create it in Redmine or change the mapping's {kind} values",
+            ) from None
+
+    def _as(self, login: str | None) -> dict[str, str]:
+        """Switch-user header when the key may and the user exists."""
+        assert self._meta is not None
+        if login and self.capabilities.set_author and login in self._meta["user"]:
+            return {"X-Redmine-Switch-User": login}
+        return {}
+
+    # -- writes ----------------------------------------------------------
+    def find_by_origin(self, origin: str) -> str | None:
+        self.preflight()
+        data = self.http.get_json(
+            "/issues.json", params={"status_id": "*", f"cf_{self._field_id}": origin, "limit": 25}
+        )
+        for issue in data.get("issues", []):
+            for cf in issue.get("custom_fields", []):
+                if cf["id"] == self._field_id and cf.get("value") == origin:
+                    return str(issue["id"])
+        return None
+
+    def create_ticket(self, payload: dict[str, Any]) -> str:
+        self.preflight()
+        issue: dict[str, Any] = {
+            "project_id": payload["project"],
+            "tracker_id": self._id("tracker", payload["tracker"]),
+            "status_id": self._id("status", payload["status"]),
+            "priority_id": self._id("priority", payload["priority"]),
+            "subject": payload["subject"],
+            "description": payload["description"],
+            "custom_fields": [{"id": self._field_id, "value": payload["origin"]}],
+        }
+        assignee = self._id("user", payload["assignee"]) if payload.get("assignee") else None
+        if assignee is not None:
+            issue["assigned_to_id"] = assignee
+        response = self.http.request(
+            "POST",
+            "/issues.json",
+            json={"issue": issue},
+            headers=self._as(payload.get("author")),
+            idempotent=False,
+        )
+        created = response.json()["issue"]
+        tid = str(created["id"])
+        if payload["status"] and created["status"]["name"] != payload["status"]:
+            # The workflow did not allow this status on create; set it as a second step.
+            self.http.request(
+                "PUT",
+                f"/issues/{tid}.json",
+                json={"issue": {"status_id": issue["status_id"]}},
+            )
+        return tid
+
+    def comment_count(self, target_id: str, body: str) -> int:
+        want = normalize_text(body)
+        return sum(1 for note in self.read_back(target_id).comments if normalize_text(note) == want)
+
+    def add_comment(self, target_id: str, comment: dict[str, Any]) -> None:
+        self.preflight()
+        self.http.request(
+            "PUT",
+            f"/issues/{target_id}.json",
+            json={"issue": {"notes": comment["body"]}},
+            headers=self._as(comment.get("author")),
+            idempotent=False,
+        )
+
+    # -- reads -----------------------------------------------------------
+    def read_back(self, target_id: str) -> ReadBack:
+        self.preflight()
+        issue = self.http.get_json(f"/issues/{target_id}.json", params={"include": "journals"})[
+            "issue"
+        ]
+        origin = next(
+            (
+                cf.get("value")
+                for cf in issue.get("custom_fields", [])
+                if cf["id"] == self._field_id
+            ),
+            None,
+        )
+        assigned = issue.get("assigned_to")
+        fields = {
+            "project": issue["project"]["name"],
+            "tracker": issue["tracker"]["name"],
+            "status": issue["status"]["name"],
+            "priority": issue["priority"]["name"],
+            "subject": issue["subject"],
+            "description": issue.get("description") or "",
+            "assignee": self._user_logins.get(assigned["id"], assigned["name"])
+            if assigned
+            else None,
+        }
+        notes = [j["notes"] for j in issue.get("journals", []) if j.get("notes")]
+        return ReadBack(str(issue["id"]), origin, fields, notes)
+
+    def ticket_url(self, target_id: str) -> str:
+        return f"{self.url}/issues/{target_id}"
+
+    def close(self) -> None:
+        self.http.session.close()
+
+
+def from_config(section: dict[str, Any], base: Path) -> RedmineTarget:
+    url = section.get("url")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"[target] url must be the Redmine base URL, not {url!r}",
+            remedy='set url = "https://redmine.example.com" under [target]',
+        )
+    key_ref = section.get("api_key")
+    if not isinstance(key_ref, str):
+        raise ConfigError(
+            "[target] api_key is required",
+            remedy='add api_key = "$env:REDMINE_API_KEY" under [target] and export the variable',
+        )
+    key = resolve_secret(key_ref, base=base, key="[target] api_key")
+    legacy = section.get("legacy_field", "Legacy ID")
+    return RedmineTarget(url, key, legacy_field=legacy)

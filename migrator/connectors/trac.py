@@ -1,0 +1,228 @@
+"""Trac source: reads a Trac >= 0.12 environment's database directly, read-only.
+
+The XML-RPC plugin does not load under Trac 1.6, and Trac's own web pages hide
+history and custom fields, so the database is the one complete and fast view.
+It is opened through SQLAlchemy with the URL from ``trac.ini`` (SQLite opened
+read-only; PostgreSQL and MySQL URLs are translated, their drivers are the
+user's to install).
+"""
+
+from __future__ import annotations
+
+import configparser
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from migrator.connectors.base import Page
+from migrator.errors import ConfigError, SourceError
+from migrator.model import Change, Comment, Ticket, iso
+
+# Trac 0.12 (database_version 26) moved times to microseconds; older is unsupported.
+MIN_DB_VERSION = 26
+PAGE_SIZE = 200
+
+TICKET_COLUMNS = (
+    "id, type, time, changetime, component, severity, priority, owner, reporter, cc, "
+    "version, milestone, status, resolution, summary, description, keywords"
+)
+
+
+def _utime(us: int | None) -> str | None:
+    if us is None:
+        return None
+    return iso(datetime.fromtimestamp(us / 1_000_000, tz=UTC))
+
+
+def _split(value: str | None) -> list[str]:
+    return [v for v in re.split(r"[,\s]+", value or "") if v]
+
+
+def _replace_bad_utf8(dbapi_conn: Any, _record: Any) -> None:
+    # Old Trac databases hold bytes that are not UTF-8; keep going and mark them.
+    dbapi_conn.text_factory = lambda b: b.decode("utf-8", "replace")
+
+
+def database_url(env: Path, trac_db: str) -> str:
+    """Translate Trac's ``[trac] database`` setting into an SQLAlchemy URL."""
+    scheme, _, rest = trac_db.partition(":")
+    if scheme == "sqlite":
+        path = Path(rest)
+        if not path.is_absolute():
+            path = env / path
+        if not path.exists():
+            raise SourceError(
+                f"Trac database {path} not found",
+                where=str(env / "conf" / "trac.ini"),
+                remedy="check [trac] database in trac.ini, or copy the environment whole",
+            )
+        return f"sqlite:///file:{quote(str(path))}?mode=ro&uri=true"
+    if scheme in ("postgres", "postgresql"):
+        return "postgresql://" + rest.removeprefix("//").split("?", 1)[0]
+    if scheme == "mysql":
+        return "mysql+pymysql://" + rest.removeprefix("//")
+    raise SourceError(
+        f"unsupported Trac database scheme {scheme!r}",
+        remedy="Trac environments on sqlite, postgres or mysql are supported",
+    )
+
+
+class TracSource:
+    kind = "trac"
+
+    def __init__(self, env: Path, name: str | None = None):
+        self.env = env
+        ini = env / "conf" / "trac.ini"
+        if not ini.is_file():
+            raise SourceError(
+                f"no Trac environment at {env} (conf/trac.ini missing)",
+                remedy="set [source] env to the folder made by `trac-admin initenv`",
+            )
+        cfg = configparser.RawConfigParser(strict=False)
+        cfg.read(ini, encoding="utf-8")
+        self.name = name or env.name
+        db = cfg.get("trac", "database", fallback="sqlite:db/trac.db")
+        url = database_url(env, db)
+        self.engine: Engine = create_engine(url)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _replace_bad_utf8)
+        self._safe_url = make_url(url).render_as_string(hide_password=True)
+        self._check_version()
+
+    def describe(self) -> str:
+        return f"Trac environment {self.env} ({self._safe_url})"
+
+    def _check_version(self) -> None:
+        try:
+            with self.engine.connect() as conn:
+                value = conn.scalar(
+                    text("SELECT value FROM system WHERE name = 'database_version'")
+                )
+        except SQLAlchemyError as exc:
+            raise SourceError(
+                f"cannot read the Trac database: {getattr(exc, 'orig', exc)}",
+                where=self._safe_url,
+                remedy="check that the environment is a Trac environment and readable",
+            ) from None
+        if value is None or int(value) < MIN_DB_VERSION:
+            raise SourceError(
+                f"Trac database version {value} is older than 0.12 (version {MIN_DB_VERSION})",
+                where=str(self.env),
+                remedy="upgrade the environment first: `trac-admin ENV upgrade` with Trac >= 0.12",
+            )
+
+    def count(self) -> int | None:
+        with self.engine.connect() as conn:
+            return int(conn.scalar(text("SELECT COUNT(*) FROM ticket")) or 0)
+
+    def pages(self, checkpoint: str | None) -> Iterator[Page]:
+        last = int(checkpoint or 0)
+        while True:
+            with self.engine.connect() as conn:
+                rows = (
+                    conn.execute(
+                        text(
+                            f"SELECT {TICKET_COLUMNS} FROM ticket WHERE id > :last "
+                            "ORDER BY id LIMIT :n"
+                        ),
+                        {"last": last, "n": PAGE_SIZE},
+                    )
+                    .mappings()
+                    .all()
+                )
+                if not rows:
+                    return
+                lo, hi = rows[0]["id"], rows[-1]["id"]
+                custom: dict[int, dict[str, str]] = defaultdict(dict)
+                for t, name, value in conn.execute(
+                    text(
+                        "SELECT ticket, name, value FROM ticket_custom "
+                        "WHERE ticket BETWEEN :lo AND :hi ORDER BY ticket, name"
+                    ),
+                    {"lo": lo, "hi": hi},
+                ):
+                    custom[t][name] = value
+                changes: dict[int, list[dict[str, Any]]] = defaultdict(list)
+                for ch in conn.execute(
+                    text(
+                        "SELECT ticket, time, author, field, oldvalue, newvalue FROM ticket_change "
+                        "WHERE ticket BETWEEN :lo AND :hi ORDER BY ticket, time, field"
+                    ),
+                    {"lo": lo, "hi": hi},
+                ).mappings():
+                    changes[ch["ticket"]].append(dict(ch))
+            items = []
+            for row in rows:
+                tid = row["id"]
+                raw = {"ticket": dict(row), "custom": custom[tid], "changes": changes[tid]}
+                items.append((self._ticket(raw), raw))
+            last = hi
+            yield Page(items, str(last))
+
+    def _ticket(self, raw: dict[str, Any]) -> Ticket:
+        row = raw["ticket"]
+        comments: list[Comment] = []
+        history: list[Change] = []
+        closed = None
+        for n, ch in enumerate(raw["changes"], 1):
+            field, when = ch["field"], _utime(ch["time"])
+            author = ch["author"] or "anonymous"
+            if field == "comment":
+                if ch["newvalue"]:
+                    cid = (ch["oldvalue"] or str(n)).rsplit(".", 1)[-1]
+                    comments.append(
+                        Comment(id=cid, author=author, time=when or "", body=ch["newvalue"])
+                    )
+            elif not field.startswith("_"):  # _comment0.. are edit records of comments
+                history.append(Change(when or "", author, field, ch["oldvalue"], ch["newvalue"]))
+                if field == "status" and ch["newvalue"] == "closed":
+                    closed = when
+        status = row["status"] or None
+        return Ticket(
+            origin=f"trac:{self.name}#{row['id']}",
+            source_id=str(row["id"]),
+            project=self.name,
+            title=row["summary"] or "",
+            description=row["description"] or "",
+            markup="trac",
+            type=row["type"] or None,
+            status=status,
+            resolution=row["resolution"] or None,
+            priority=row["priority"] or None,
+            severity=row["severity"] or None,
+            reporter=row["reporter"] or None,
+            assignee=row["owner"] or None,
+            watchers=_split(row["cc"]),
+            created=_utime(row["time"]),
+            updated=_utime(row["changetime"]),
+            closed=closed if status == "closed" else None,
+            milestone=row["milestone"] or None,
+            version=row["version"] or None,
+            components=[row["component"]] if row["component"] else [],
+            labels=_split(row["keywords"]),
+            custom={k: v for k, v in sorted(raw["custom"].items()) if v},
+            comments=comments,
+            history=history,
+        )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def from_config(section: dict[str, Any], base: Path) -> TracSource:
+    env = section.get("env")
+    if not isinstance(env, str):
+        raise ConfigError(
+            "[source] env is required for a Trac source",
+            remedy='add env = "path/to/trac/env" under [source]',
+        )
+    path = Path(env).expanduser()
+    return TracSource(path if path.is_absolute() else base / path, name=section.get("name"))

@@ -1,0 +1,214 @@
+"""One way to talk HTTP: timeouts always, retries only where they can help.
+
+Retries cover 429, 5xx, connection errors and timeouts, with exponential
+back-off that a ``Retry-After`` header overrides.  Every other 4xx is final and
+is raised with the server's own message, redacted, so the user can act on it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+from tenacity import (
+    RetryCallState,
+    retry,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+from migrator import __version__
+from migrator.errors import PermanentTargetError, TargetError
+from migrator.secrets import Redactor
+
+log = logging.getLogger(__name__)
+
+RETRIABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+class AmbiguousWriteError(TargetError):
+    """A write may or may not have been applied (timeout or reset after sending).
+
+    Blind retries of such a write are how migrations duplicate tickets; the
+    caller must look in the target before trying again.
+    """
+
+
+class RetriableHTTPError(Exception):
+    def __init__(self, response: requests.Response):
+        super().__init__(f"HTTP {response.status_code}")
+        self.response = response
+
+
+def _retry_after(response: requests.Response | None) -> float | None:
+    if response is None:
+        return None
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+def _is_retriable(exc: BaseException) -> bool:
+    return isinstance(exc, RetriableHTTPError | requests.ConnectionError | requests.Timeout)
+
+
+def _is_safe_to_resend(exc: BaseException) -> bool:
+    """For writes: retry only what the server certainly did not apply."""
+    if isinstance(exc, RetriableHTTPError):
+        return exc.response.status_code in (429, 503)
+    return isinstance(exc, requests.ConnectTimeout) or (
+        isinstance(exc, requests.ConnectionError) and "refused" in str(exc).lower()
+    )
+
+
+@dataclass
+class HttpClient:
+    """A requests session bound to one base URL, with retries and redaction.
+
+    ``what`` names the remote in error messages ("Redmine at http://...").
+    """
+
+    base_url: str
+    headers: Mapping[str, str]
+    redact: Redactor
+    what: str
+    timeout: float = 30.0
+    attempts: int = 5
+    max_wait: float = 30.0
+
+    def __post_init__(self) -> None:
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = f"migrator/{__version__}"
+        self.session.headers.update(self.headers)
+        self.base_url = self.base_url.rstrip("/")
+        self.requests_sent = 0
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        after = _retry_after(exc.response) if isinstance(exc, RetriableHTTPError) else None
+        if after is not None:
+            return min(after, self.max_wait)
+        return float(wait_exponential(multiplier=0.2, max=self.max_wait)(state))
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        ok: Callable[[requests.Response], bool] | None = None,
+        idempotent: bool = True,
+        **kwargs: Any,
+    ) -> requests.Response:
+        """Send with retries; return the response when it is 2xx (or ``ok`` accepts it).
+
+        A non-idempotent write is resent only when the server certainly did
+        not apply it; otherwise :class:`AmbiguousWriteError` is raised.
+        """
+        url = f"{self.base_url}{path}"
+        kwargs.setdefault("timeout", self.timeout)
+
+        @retry(
+            retry=retry_if_exception(_is_retriable if idempotent else _is_safe_to_resend),
+            stop=stop_after_attempt(self.attempts),
+            wait=self._wait,
+            reraise=True,
+        )
+        def send() -> requests.Response:
+            self.requests_sent += 1
+            response = self.session.request(method, url, **kwargs)
+            if response.status_code in RETRIABLE_STATUS:
+                log.info("%s %s -> %s, will retry", method, path, response.status_code)
+                raise RetriableHTTPError(response)
+            return response
+
+        try:
+            response = send()
+        except (RetriableHTTPError, requests.ConnectionError, requests.Timeout) as exc:
+            raise self._failure(method, path, exc, idempotent) from None
+        if (ok or _is_2xx)(response):
+            return response
+        raise self.error_for(method, path, response)
+
+    def _failure(self, method: str, path: str, exc: Exception, idempotent: bool) -> TargetError:
+        """The error for a request that never got a usable answer."""
+        if not idempotent and not _is_safe_to_resend(exc):
+            return AmbiguousWriteError(
+                f"{self.what}: {method} {path} may or may not have been applied "
+                f"({self.redact(_short(exc))})",
+                remedy="migrator checks the target before writing again",
+            )
+        if isinstance(exc, RetriableHTTPError):
+            return TargetError(
+                f"{self.what} kept answering HTTP {exc.response.status_code} to {method} {path}",
+                remedy="the server is overloaded or failing; try again later",
+            )
+        if isinstance(exc, requests.Timeout):
+            return TargetError(
+                f"{self.what} did not answer {method} {path} within {self.timeout:.0f} s",
+                remedy="check the server, or raise the timeout",
+            )
+        return TargetError(
+            f"cannot reach {self.what}: {self.redact(_short(exc))}",
+            remedy="check the URL in migration.toml and that the server is running",
+        )
+
+    def error_for(self, method: str, path: str, response: requests.Response) -> TargetError:
+        detail = self.redact(_server_message(response))
+        status = response.status_code
+        if status in (401, 403):
+            return TargetError(
+                f"{self.what} refused {method} {path} (HTTP {status}: {detail})",
+                remedy="check the API key and that its user may do this (REST API enabled, "
+                "admin for author switching)",
+            )
+        if status == 404:
+            return TargetError(
+                f"{self.what} has no {path} (HTTP 404)",
+                remedy="check the URL and the project identifier in migration.toml",
+            )
+        return PermanentTargetError(
+            f"{self.what} rejected {method} {path} (HTTP {status}: {detail})",
+            remedy="fix the mapping or the target's configuration for this ticket, then "
+            "`migrator load --retry-failed`",
+        )
+
+    def get_json(self, path: str, **kwargs: Any) -> Any:
+        return self.request("GET", path, **kwargs).json()
+
+
+def _is_2xx(response: requests.Response) -> bool:
+    return 200 <= response.status_code < 300
+
+
+def _server_message(response: requests.Response) -> str:
+    try:
+        data = response.json()
+    except ValueError:
+        return response.text.strip()[:300] or response.reason
+    if isinstance(data, dict) and "errors" in data:
+        errors = data["errors"]
+        return "; ".join(map(str, errors)) if isinstance(errors, list) else str(errors)
+    return str(data)[:300]
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc)
+    if "Connection refused" in text:
+        return "connection refused"
+    if "Name or service not known" in text or "nodename nor servname" in text:
+        return "host name not found"
+    return text[:200]

@@ -1,0 +1,259 @@
+"""Exactly-once loading.
+
+For every object (ticket, then each of its comments in order):
+
+1. record the intent (``in-flight``, attempts + 1) and commit;
+2. if the object had been attempted before, look for it in the target
+   (tickets by their origin marker, comments by their exact body) — a crash
+   may have happened between the create and its bookkeeping;
+3. create it only if it is not there;
+4. record ``done`` with the target id, and commit.
+
+A crash at any instant therefore leaves at most one object whose existence is
+unknown, and step 2 settles it on the next run.  A rerun after a complete load
+reads only staging and sends nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from migrator.connectors.base import Target
+from migrator.errors import PermanentTargetError, TargetError
+from migrator.http import AmbiguousWriteError
+from migrator.progress import Progress
+from migrator.staging import Staging
+from migrator.staging import schema as s
+from migrator.staging.store import now
+
+ls = s.load_state
+
+# How often an ambiguous write is checked and retried before giving up on the run.
+AMBIGUOUS_ATTEMPTS = 3
+
+
+@dataclass
+class LoadSummary:
+    plan_id: int
+    tickets_created: int = 0
+    tickets_found: int = 0  # recovered after a crash: already in the target
+    tickets_skipped: int = 0  # done before this run
+    tickets_failed: int = 0
+    comments_created: int = 0
+    comments_found: int = 0
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        return (
+            f"loaded plan {self.plan_id}: {self.tickets_created} tickets created, "
+            f"{self.tickets_found} recovered, {self.tickets_skipped} already done, "
+            f"{self.tickets_failed} failed; {self.comments_created} comments created, "
+            f"{self.comments_found} recovered, in {self.seconds:.1f} s"
+        )
+
+
+def _seed_state(staging: Staging, plan_id: int) -> None:
+    """Give every planned object a pending row, without touching existing ones."""
+    for chunk in _chunks(staging.iter_planned(plan_id), 500):
+        with staging.begin() as conn:
+            keys = [r.origin for r in chunk] + [
+                c["key"] for r in chunk for c in r.payload["comments"]
+            ]
+            known = set(conn.scalars(select(ls.c.key).where(ls.c.key.in_(keys))))
+            rows = []
+            for r in chunk:
+                if r.origin not in known:
+                    rows.append(_row(r.origin, "ticket", r.origin, 0, plan_id))
+                for seq, c in enumerate(r.payload["comments"]):
+                    if c["key"] not in known:
+                        rows.append(_row(c["key"], "comment", r.origin, seq, plan_id))
+            if rows:
+                conn.execute(ls.insert(), rows)
+
+
+def _row(key: str, kind: str, ticket: str, seq: int, plan_id: int) -> dict[str, Any]:
+    return dict(
+        key=key,
+        kind=kind,
+        ticket_origin=ticket,
+        seq=seq,
+        state="pending",
+        attempts=0,
+        plan_id=plan_id,
+        updated_at=now(),
+    )
+
+
+def _chunks(rows: Iterator[Any], n: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= n:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _set(conn: Connection, key: str, **values: Any) -> None:
+    conn.execute(update(ls).where(ls.c.key == key).values(updated_at=now(), **values))
+
+
+class _Loader:
+    def __init__(self, staging: Staging, target: Target, summary: LoadSummary, retry_failed: bool):
+        self.staging = staging
+        self.target = target
+        self.summary = summary
+        self.retry_failed = retry_failed
+
+    def intent(self, key: str, attempts: int) -> None:
+        with self.staging.begin() as conn:
+            _set(conn, key, state="in-flight", attempts=attempts + 1)
+
+    def done(self, key: str, target_id: str | None, origin: str, kind: str) -> None:
+        with self.staging.begin() as conn:
+            _set(conn, key, state="done", target_id=target_id, last_error=None)
+            Staging.event(conn, f"{kind}-done", origin=key, detail={"target_id": target_id})
+
+    def failed(self, key: str, error: Exception) -> None:
+        with self.staging.begin() as conn:
+            _set(conn, key, state="failed", last_error=str(error))
+            Staging.event(conn, "failed", origin=key, detail={"error": str(error)})
+
+    def ticket(self, planned: Any, states: dict[str, Any]) -> None:
+        origin, payload = planned.origin, planned.payload
+        row = states[origin]
+        if row.state == "failed" and not self.retry_failed:
+            return
+        target_id = row.target_id if row.state == "done" else None
+        if target_id is None:
+            self.intent(origin, row.attempts)
+            try:
+                target_id, found = self._create(
+                    lambda: self.target.find_by_origin(origin),
+                    lambda: self.target.create_ticket(payload),
+                    checked_first=row.attempts > 0,
+                )
+            except PermanentTargetError as exc:
+                self.failed(origin, exc)
+                self.summary.tickets_failed += 1
+                return
+            self.done(origin, target_id, origin, "ticket")
+            if found:
+                self.summary.tickets_found += 1
+            else:
+                self.summary.tickets_created += 1
+        elif all(states[c["key"]].state == "done" for c in payload["comments"]):
+            self.summary.tickets_skipped += 1
+            return
+        self.comments(target_id, payload, states)
+
+    def comments(self, target_id: str, payload: dict[str, Any], states: dict[str, Any]) -> None:
+        done_bodies: list[str] = []
+        for comment in payload["comments"]:
+            key, body = comment["key"], comment["body"]
+            row = states[key]
+            if row.state == "done":
+                done_bodies.append(body)
+                continue
+            if row.state == "failed" and not self.retry_failed:
+                continue
+            self.intent(key, row.attempts)
+
+            def already(body: str = body) -> str | None:
+                # Identical bodies may legitimately repeat: the comment exists when the
+                # target holds more copies than the comments already recorded done.
+                there = self.target.comment_count(target_id, body)
+                return "" if there > done_bodies.count(body) else None
+
+            def create(comment: dict[str, Any] = comment) -> str:
+                self.target.add_comment(target_id, comment)
+                return ""
+
+            try:
+                _, found = self._create(already, create, checked_first=row.attempts > 0)
+            except PermanentTargetError as exc:
+                self.failed(key, exc)
+                continue
+            self.done(key, None, payload["origin"], "comment")
+            done_bodies.append(body)
+            if found:
+                self.summary.comments_found += 1
+            else:
+                self.summary.comments_created += 1
+
+    @staticmethod
+    def _create(
+        find: Callable[[], str | None], create: Callable[[], str], *, checked_first: bool
+    ) -> tuple[str, bool]:
+        """Create unless it exists; (id, found-instead-of-created)."""
+        if checked_first:
+            existing = find()
+            if existing is not None:
+                return existing, True
+        for attempt in range(1, AMBIGUOUS_ATTEMPTS + 1):
+            try:
+                return create(), False
+            except AmbiguousWriteError:
+                existing = find()
+                if existing is not None:
+                    return existing, True
+                if attempt == AMBIGUOUS_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def load(
+    staging: Staging,
+    target: Target,
+    progress: Progress,
+    *,
+    retry_failed: bool = False,
+    limit: int | None = None,
+) -> LoadSummary:
+    started = time.monotonic()
+    plan = staging.latest_plan()
+    summary = LoadSummary(plan_id=plan.id)
+    _seed_state(staging, plan.id)
+    target.preflight()
+    problems = target.check_plan({k: set(v) for k, v in plan.summary.get("names", {}).items()})
+    if problems:
+        raise TargetError(
+            "the plan uses names the target does not have: " + "; ".join(problems),
+            where=target.describe(),
+            remedy="create them in the target, or change the mapping and run `migrator plan`",
+        )
+    run_id = staging.start_run("load")
+    loader = _Loader(staging, target, summary, retry_failed)
+    progress.start("load", plan.tickets if limit is None else min(limit, plan.tickets))
+    seen = 0
+    try:
+        for chunk in _chunks(staging.iter_planned(plan.id), 100):
+            with staging.begin() as conn:
+                states = {
+                    r.key: r
+                    for r in conn.execute(
+                        select(ls).where(ls.c.ticket_origin.in_([p.origin for p in chunk]))
+                    )
+                }
+            for planned in chunk:
+                if limit is not None and seen >= limit:
+                    break
+                loader.ticket(planned, states)
+                seen += 1
+                progress.advance()
+            if limit is not None and seen >= limit:
+                break
+    except (TargetError, KeyboardInterrupt):
+        staging.finish_run(run_id, "failed", asdict(summary))
+        raise
+    finally:
+        progress.finish()
+    summary.seconds = time.monotonic() - started
+    staging.finish_run(run_id, "done", asdict(summary))
+    return summary

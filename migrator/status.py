@@ -1,0 +1,55 @@
+"""Where the migration stands, from staging alone (no tracker is contacted)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from migrator.staging import Staging
+from migrator.staging import schema as s
+
+
+def status(staging: Staging) -> dict[str, Any]:
+    ls, v = s.load_state, s.verifications
+    counts = staging.state_counts()
+    tickets = counts.get("ticket", {})
+    comments = counts.get("comment", {})
+    with staging.begin() as conn:
+        plan = conn.execute(select(s.plans).order_by(s.plans.c.id.desc()).limit(1)).first()
+        planned = plan.tickets if plan else 0
+        verified = conn.scalar(select(func.count()).select_from(v).where(v.c.ok.is_(True)))
+        mismatched = conn.scalar(select(func.count()).select_from(v).where(v.c.ok.is_(False)))
+        failures = conn.execute(
+            select(ls.c.key, ls.c.last_error).where(ls.c.state == "failed").order_by(ls.c.key)
+        ).all()
+    return {
+        "tickets_extracted": staging.count_tickets(),
+        "tickets_planned": planned,
+        "tickets_loaded": tickets.get("done", 0),
+        "tickets_verified": int(verified or 0),
+        "tickets_mismatched": int(mismatched or 0),
+        "tickets_failed": tickets.get("failed", 0),
+        "tickets_in_flight": tickets.get("in-flight", 0),
+        "tickets_pending": tickets.get("pending", 0) + max(0, planned - sum(tickets.values())),
+        "comments_loaded": comments.get("done", 0),
+        "comments_failed": comments.get("failed", 0),
+        "plan_id": plan.id if plan else None,
+        "plan_digest": plan.digest if plan else None,
+        "mapping_digest": plan.mapping_digest if plan else None,
+        "failures": [{"key": k, "error": e} for k, e in failures],
+    }
+
+
+def status_lines(data: dict[str, Any]) -> list[str]:
+    lines = [
+        f"tickets: {data['tickets_extracted']} extracted, {data['tickets_planned']} planned, "
+        f"{data['tickets_loaded']} loaded, {data['tickets_verified']} verified, "
+        f"{data['tickets_failed']} failed, {data['tickets_mismatched']} differ",
+        f"comments: {data['comments_loaded']} loaded, {data['comments_failed']} failed",
+    ]
+    if data["plan_id"]:
+        lines.append(f"plan {data['plan_id']}: digest {data['plan_digest'][:12]}")
+    for f in data["failures"]:
+        lines.append(f"failed {f['key']}: {f['error']}")
+    return lines

@@ -1,0 +1,123 @@
+"""Read back every loaded ticket and compare it with the payload that was sent.
+
+A verify run covers every loaded ticket.  If one is interrupted, the next
+``migrator verify`` continues that run (skipping tickets it already checked)
+instead of starting over; a finished run is followed by a fresh full one.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from migrator.connectors.base import ReadBack, Target
+from migrator.model import normalize_text
+from migrator.progress import Progress
+from migrator.staging import Staging
+from migrator.staging import schema as s
+from migrator.staging.store import now
+
+COMPARED = ("subject", "description", "tracker", "status", "priority", "assignee")
+RUN = "verify.run"
+
+
+@dataclass
+class VerifySummary:
+    checked: int = 0
+    ok: int = 0
+    mismatched: int = 0
+    skipped: int = 0  # already checked by the interrupted run this one continues
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        return (
+            f"verified {self.checked} tickets: {self.ok} match, {self.mismatched} differ"
+            + (f" ({self.skipped} checked before the interruption)" if self.skipped else "")
+            + f", in {self.seconds:.1f} s"
+        )
+
+
+def compare(payload: dict[str, Any], back: ReadBack) -> list[dict[str, Any]]:
+    """Differences that are data, not rendering (line endings, outer whitespace)."""
+    diffs = []
+    if back.origin != payload["origin"]:
+        diffs.append({"field": "origin", "expected": payload["origin"], "actual": back.origin})
+    for name in COMPARED:
+        want, got = payload.get(name), back.fields.get(name)
+        if isinstance(want, str) or isinstance(got, str):
+            same = normalize_text(want) == normalize_text(got)
+        else:
+            same = want == got
+        if not same:
+            diffs.append({"field": name, "expected": want, "actual": got})
+    bodies = [normalize_text(c["body"]) for c in payload["comments"]]
+    got_bodies = [normalize_text(c) for c in back.comments]
+    if len(bodies) != len(got_bodies):
+        diffs.append({"field": "comment count", "expected": len(bodies), "actual": len(got_bodies)})
+    for i, (want, got) in enumerate(zip(bodies, got_bodies, strict=False), 1):
+        if want != got:
+            diffs.append({"field": f"comment {i}", "expected": want, "actual": got})
+    return diffs
+
+
+def verify(staging: Staging, target: Target, progress: Progress) -> VerifySummary:
+    started = time.monotonic()
+    summary = VerifySummary()
+    plan = staging.latest_plan()
+    resumed = staging.get_meta(RUN)
+    run_id = int(resumed) if resumed else staging.start_run("verify")
+    if not resumed:
+        with staging.begin() as conn:
+            Staging.set_meta(conn, RUN, str(run_id))
+    ls, v = s.load_state, s.verifications
+    with staging.begin() as conn:
+        loaded = dict(
+            conn.execute(
+                select(ls.c.key, ls.c.target_id).where(ls.c.kind == "ticket", ls.c.state == "done")
+            ).all()
+        )
+        already = set(conn.scalars(select(v.c.origin).where(v.c.run_id == run_id)))
+    target.preflight()
+    progress.start("verify", len(loaded))
+    try:
+        for planned in staging.iter_planned(plan.id):
+            target_id = loaded.get(planned.origin)
+            if target_id is None:
+                continue
+            if planned.origin in already:
+                summary.skipped += 1
+                progress.advance()
+                continue
+            back = target.read_back(target_id)
+            diffs = compare(planned.payload, back)
+            with staging.begin() as conn:
+                conn.execute(v.delete().where(v.c.origin == planned.origin))
+                conn.execute(
+                    v.insert().values(
+                        origin=planned.origin,
+                        target_id=target_id,
+                        ok=not diffs,
+                        differences=diffs,
+                        actual={**back.fields, "comments": len(back.comments)},
+                        run_id=run_id,
+                        verified_at=now(),
+                    )
+                )
+            summary.checked += 1
+            summary.ok += not diffs
+            summary.mismatched += bool(diffs)
+            progress.advance()
+    finally:
+        progress.finish()
+    summary.seconds = time.monotonic() - started
+    with staging.begin() as conn:
+        Staging.set_meta(conn, RUN, None)
+        total = conn.execute(select(v.c.ok).where(v.c.run_id == run_id)).scalars().all()
+    summary.checked = len(total)
+    summary.ok = sum(1 for ok in total if ok)
+    summary.mismatched = summary.checked - summary.ok
+    staging.finish_run(run_id, "done", asdict(summary))
+    return summary
