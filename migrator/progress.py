@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Protocol
+from typing import Any, Protocol
 
 from tqdm import tqdm
 
@@ -29,11 +29,13 @@ class Bars:
     """tqdm bars on stderr, so stdout stays clean for ``--json`` output."""
 
     def __init__(self) -> None:
-        self._bar: tqdm[object] | None = None
+        self._bar: Any = None  # a tqdm bar while a stage runs
 
     def start(self, what: str, total: int | None) -> None:
         self.finish()
-        self._bar = tqdm[object](total=total, desc=what, unit="ticket", file=sys.stderr, leave=False)
+        self._bar = tqdm(
+            total=total, desc=what, unit="ticket", file=sys.stderr, leave=False, disable=None
+        )
 
     def advance(self, n: int = 1) -> None:
         if self._bar is not None:

@@ -73,6 +73,10 @@ class Target(Protocol):
 
     def create_ticket(self, payload: dict[str, Any]) -> str: ...
 
+    def reconcile(self, target_id: str, payload: dict[str, Any]) -> None:
+        """Complete a ticket found by origin after a crash (steps after the create)."""
+        ...
+
     def comment_count(self, target_id: str, body: str) -> int:
         """How many comments on the ticket carry exactly this body (crash recovery)."""
         ...

@@ -38,7 +38,7 @@ class RedmineTarget:
         self._user_logins: dict[int, str] = {}
         self._field_id: int | None = None
         self.capabilities = Capabilities(
-            set_author=False, set_timestamps=False, set_status_on_create=True
+            set_author=False, set_timestamps=False, set_status_on_create=False
         )
 
     def describe(self) -> str:
@@ -62,7 +62,7 @@ class RedmineTarget:
         me = self.http.get_json("/users/current.json")["user"]
         admin = bool(me.get("admin"))
         self.capabilities = Capabilities(
-            set_author=admin, set_timestamps=False, set_status_on_create=True
+            set_author=admin, set_timestamps=False, set_status_on_create=False
         )
         meta = {
             "tracker": {
@@ -179,14 +179,23 @@ class RedmineTarget:
         )
         created = response.json()["issue"]
         tid = str(created["id"])
-        if payload["status"] and created["status"]["name"] != payload["status"]:
-            # The workflow did not allow this status on create; set it as a second step.
+        self._set_status(tid, created["status"]["name"], payload["status"])
+        return tid
+
+    def reconcile(self, target_id: str, payload: dict[str, Any]) -> None:
+        """Finish a ticket found after a crash: the status may not have been set yet."""
+        issue = self.http.get_json(f"/issues/{target_id}.json")["issue"]
+        self._set_status(target_id, issue["status"]["name"], payload["status"])
+
+    def _set_status(self, target_id: str, current: str, wanted: str | None) -> None:
+        # Redmine gives a new issue its tracker's default status whatever the request
+        # says, so any other status is a second, idempotent step.
+        if wanted and current != wanted:
             self.http.request(
                 "PUT",
-                f"/issues/{tid}.json",
-                json={"issue": {"status_id": issue["status_id"]}},
+                f"/issues/{target_id}.json",
+                json={"issue": {"status_id": self._id("status", wanted)}},
             )
-        return tid
 
     def comment_count(self, target_id: str, body: str) -> int:
         want = normalize_text(body)

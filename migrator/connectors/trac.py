@@ -78,8 +78,9 @@ def database_url(env: Path, trac_db: str) -> str:
 class TracSource:
     kind = "trac"
 
-    def __init__(self, env: Path, name: str | None = None):
+    def __init__(self, env: Path, name: str | None = None, *, page_size: int = PAGE_SIZE):
         self.env = env
+        self.page_size = page_size
         ini = env / "conf" / "trac.ini"
         if not ini.is_file():
             raise SourceError(
@@ -133,7 +134,7 @@ class TracSource:
                             f"SELECT {TICKET_COLUMNS} FROM ticket WHERE id > :last "
                             "ORDER BY id LIMIT :n"
                         ),
-                        {"last": last, "n": PAGE_SIZE},
+                        {"last": last, "n": self.page_size},
                     )
                     .mappings()
                     .all()

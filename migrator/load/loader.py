@@ -139,6 +139,8 @@ class _Loader:
                     lambda: self.target.create_ticket(payload),
                     checked_first=row.attempts > 0,
                 )
+                if found:
+                    self.target.reconcile(target_id, payload)
             except PermanentTargetError as exc:
                 self.failed(origin, exc)
                 self.summary.tickets_failed += 1

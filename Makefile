@@ -1,0 +1,48 @@
+# migrator — `make help` lists the targets.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_DIR ?= demo
+
+.DEFAULT_GOAL := help
+
+help: ## Show this help
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
+
+$(BIN)/migrator: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+install: $(BIN)/migrator ## Create .venv with migrator and the dev tools
+
+redmine: ## Install Redmine from Debian packages (needs root; once per machine)
+	$(BIN)/python -m fixtures.trackers.redmine install
+
+demo: install redmine ## Demo: build a Trac env from fixtures, start a local Redmine, migrate, verify, report
+	$(BIN)/python -m fixtures.demo $(DEMO_DIR)
+
+test: install redmine ## Run the whole test suite against real Trac and Redmine
+	$(BIN)/python -m pytest
+
+lint: install ## ruff and mypy
+	$(BIN)/ruff check migrator tests fixtures bench
+	$(BIN)/ruff format --check migrator tests fixtures bench
+	$(BIN)/mypy
+
+bench: install redmine ## Benchmarks (figures printed, not timed tests)
+	$(BIN)/python -m bench
+
+trackers-up: install redmine ## Start a local Redmine and a Trac env for rehearsals; prints NAME=value lines
+	@$(BIN)/python -m fixtures.trackers.redmine up
+	@$(BIN)/python -m fixtures.trackers.trac build .run/trac >&2 && echo TRAC_ENV=$(CURDIR)/.run/trac
+
+trackers-down: ## Stop what trackers-up started
+	@$(BIN)/python -m fixtures.trackers.redmine down
+
+clean: ## Remove the venv, demo output and local tracker instances
+	-$(BIN)/python -m fixtures.trackers.redmine down 2>/dev/null
+	rm -rf $(VENV) $(DEMO_DIR) .run .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: help install redmine demo test lint bench trackers-up trackers-down clean
