@@ -45,6 +45,35 @@ class Change:
 
 
 @dataclass
+class Attachment:
+    """A file on a ticket; its bytes live in staging's blob store under ``sha256``."""
+
+    id: str
+    name: str
+    size: int
+    sha256: str
+    content_type: str | None = None
+    author: str | None = None
+    time: str | None = None
+    description: str = ""
+
+
+@dataclass
+class Link:
+    """A relation to another ticket, by origin key so it survives renumbering."""
+
+    kind: str  # relates | duplicates | duplicated-by | blocks | blocked-by | precedes | follows
+    other: str  # origin key of the other ticket
+
+
+@dataclass
+class User:
+    login: str
+    name: str | None = None
+    email: str | None = None
+
+
+@dataclass
 class Ticket:
     origin: str  # e.g. "trac:myenv#123" — unique across all sources of a migration
     source_id: str
@@ -71,6 +100,8 @@ class Ticket:
     parent: str | None = None
     comments: list[Comment] = field(default_factory=list)
     history: list[Change] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -80,6 +111,8 @@ class Ticket:
         data = dict(data)
         data["comments"] = [Comment(**c) for c in data.get("comments", [])]
         data["history"] = [Change(**h) for h in data.get("history", [])]
+        data["attachments"] = [Attachment(**a) for a in data.get("attachments", [])]
+        data["links"] = [Link(**link) for link in data.get("links", [])]
         return cls(**data)
 
 
