@@ -113,11 +113,13 @@ def extract(config_path: Path, quiet: bool) -> None:
     """
     from migrator.connectors import make_source
     from migrator.extract import extract as do_extract
+    from migrator.staging.blobs import BlobStore
 
     config, staging = _open(config_path)
     source = make_source(config)
     try:
-        summary = do_extract(staging, source, make_progress(quiet))
+        blobs = BlobStore(config.blobs_path or config.base / "blobs")
+        summary = do_extract(staging, source, blobs, make_progress(quiet))
     finally:
         source.close()
     _say(quiet, summary.line())

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from migrator.errors import ConfigError
+from migrator.staging.blobs import blob_root
 
 DEFAULT_CONFIG = "migration.toml"
 DEFAULT_BATCH_SIZE = 50
@@ -27,6 +28,7 @@ class Config:
     staging_url: str
     mapping_path: Path
     batch_size: int = DEFAULT_BATCH_SIZE
+    blobs_path: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -112,4 +114,5 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
         staging_url=url,
         mapping_path=mp if mp.is_absolute() else base / mp,
         batch_size=batch_size,
+        blobs_path=blob_root(url, staging.get("blobs"), base),
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from migrator.model import Ticket
+from migrator.staging.blobs import BlobStore
 
 
 @dataclass
@@ -31,8 +32,12 @@ class Source(Protocol):
 
     def count(self) -> int | None: ...
 
-    def pages(self, checkpoint: str | None) -> Iterator[Page]:
-        """Tickets in a stable order, starting after ``checkpoint``."""
+    def pages(self, checkpoint: str | None, blobs: BlobStore) -> Iterator[Page]:
+        """Tickets in a stable order, starting after ``checkpoint``.
+
+        Attachment bytes are written to ``blobs`` before their page is yielded,
+        so a committed page never refers to a missing blob.
+        """
         ...
 
     def close(self) -> None: ...

@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from migrator.connectors.base import Page
 from migrator.errors import ConfigError, SourceError
 from migrator.model import Change, Comment, Ticket, iso
+from migrator.staging.blobs import BlobStore
 
 # Trac 0.12 (database_version 26) moved times to microseconds; older is unsupported.
 MIN_DB_VERSION = 26
@@ -124,7 +125,7 @@ class TracSource:
         with self.engine.connect() as conn:
             return int(conn.scalar(text("SELECT COUNT(*) FROM ticket")) or 0)
 
-    def pages(self, checkpoint: str | None) -> Iterator[Page]:
+    def pages(self, checkpoint: str | None, blobs: BlobStore) -> Iterator[Page]:
         last = int(checkpoint or 0)
         while True:
             with self.engine.connect() as conn:

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from migrator.connectors.base import Source
 from migrator.progress import Progress
 from migrator.staging import Staging
+from migrator.staging.blobs import BlobStore
 
 CHECKPOINT = "extract.checkpoint"
 
@@ -33,13 +34,15 @@ class ExtractSummary:
         )
 
 
-def extract(staging: Staging, source: Source, progress: Progress) -> ExtractSummary:
+def extract(
+    staging: Staging, source: Source, blobs: BlobStore, progress: Progress
+) -> ExtractSummary:
     started = time.monotonic()
     summary = ExtractSummary(resumed_from=staging.get_meta(CHECKPOINT))
     run_id = staging.start_run("extract")
     progress.start("extract", source.count())
     try:
-        for page in source.pages(summary.resumed_from):
+        for page in source.pages(summary.resumed_from, blobs):
             with staging.begin() as conn:
                 for ticket, raw in page.items:
                     outcome = staging.upsert_ticket(conn, ticket, raw, run_id)

@@ -12,12 +12,13 @@ from fixtures.generate import counts
 from migrator.connectors.trac import TracSource
 from migrator.errors import SourceError
 from migrator.model import Ticket
+from migrator.staging.blobs import BlobStore
 
 
 def all_tickets(env: Path) -> list[Ticket]:
     source = TracSource(env, name="demo")
     try:
-        return [t for page in source.pages(None) for t, _ in page.items]
+        return [t for page in source.pages(None, BlobStore(env / "blobs")) for t, _ in page.items]
     finally:
         source.close()
 
@@ -59,9 +60,9 @@ def test_japanese_text_is_untouched(trac_env: Path) -> None:
 
 def test_resumes_after_a_checkpoint(trac_env: Path) -> None:
     source = TracSource(trac_env, page_size=50)
-    pages = source.pages(None)
-    first = next(pages)
-    rest = [t.source_id for page in source.pages(first.checkpoint) for t, _ in page.items]
+    blobs = BlobStore(trac_env.parent / "blobs")
+    first = next(source.pages(None, blobs))
+    rest = [t.source_id for page in source.pages(first.checkpoint, blobs) for t, _ in page.items]
     source.close()
     assert rest and int(rest[0]) == int(first.items[-1][0].source_id) + 1
 
