@@ -23,6 +23,9 @@ redmine: ## Install Redmine from Debian packages (needs root; once per machine)
 demo: install redmine ## Demo: build a Trac env from fixtures, start a local Redmine, migrate, verify, report
 	$(BIN)/python -m fixtures.demo $(DEMO_DIR)
 
+demo-stop: ## Stop the Redmine that `make demo` left running
+	$(BIN)/python -m fixtures.demo --stop $(DEMO_DIR)
+
 test: install redmine ## Run the whole test suite against real Trac and Redmine
 	$(BIN)/python -m pytest
 
@@ -45,4 +48,4 @@ clean: ## Remove the venv, demo output and local tracker instances
 	-$(BIN)/python -m fixtures.trackers.redmine down 2>/dev/null
 	rm -rf $(VENV) $(DEMO_DIR) .run .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help install redmine demo test lint bench trackers-up trackers-down clean
+.PHONY: help install redmine demo demo-stop test lint bench trackers-up trackers-down clean

@@ -40,6 +40,14 @@ def trac_env(tmp_path_factory: pytest.TempPathFactory, dataset: dict[str, Any]) 
 
 
 @pytest.fixture(scope="session")
+def small_trac_env(tmp_path_factory: pytest.TempPathFactory, dataset: dict[str, Any]) -> Path:
+    """The first 30 fixture tickets, for tests that load repeatedly."""
+    env = tmp_path_factory.mktemp("trac-small") / "small"
+    trac_env_builder.build(env, {**dataset, "tickets": dataset["tickets"][:30]})
+    return env
+
+
+@pytest.fixture(scope="session")
 def redmine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[redmine_server.RedmineInstance]:
     redmine_server.install()
     instance = redmine_server.start(tmp_path_factory.mktemp("redmine"))
@@ -106,10 +114,10 @@ class RedmineAdmin:
             )
         return identifier
 
-    def post_count(self, path: str = "/issues.json") -> int:
-        """Creates the server actually received, from its own request log."""
+    def requests_seen(self, method: str, path_prefix: str) -> int:
+        """Requests the server actually received, from its own request log."""
         log = self.instance.directory / "log" / "production.log"
-        return log.read_text(errors="replace").count(f'Started POST "{path}"')
+        return log.read_text(errors="replace").count(f'Started {method} "{path_prefix}')
 
 
 @pytest.fixture(scope="session")
@@ -142,7 +150,9 @@ def make_migration(
 ) -> Callable[..., Migration]:
     """A fresh migration into a project of its own (source name = project, unique origins)."""
 
-    def make(*, url: str | None = None, env: Path | None = None, api_key: str | None = None) -> Migration:
+    def make(
+        *, url: str | None = None, env: Path | None = None, api_key: str | None = None
+    ) -> Migration:
         project = redmine_admin.create_project(f"t{next(_projects)}-{os.getpid()}")
         directory = tmp_path / project
         (directory / "mappings").mkdir(parents=True)

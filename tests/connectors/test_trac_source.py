@@ -46,7 +46,9 @@ def test_every_field_round_trips(trac_env: Path, dataset: dict[str, Any]) -> Non
         assert t.milestone == (raw["milestone"] or None)
         assert t.components == ([raw["component"]] if raw["component"] else [])
         assert t.custom == {k: v for k, v in raw["custom"].items() if v}
-        bodies = [c["newvalue"] for c in raw["changes"] if c["field"] == "comment" and c["newvalue"]]
+        bodies = [
+            c["newvalue"] for c in raw["changes"] if c["field"] == "comment" and c["newvalue"]
+        ]
         assert [c.body for c in t.comments] == bodies
         times = [c.time for c in t.comments]
         assert times == sorted(times)
@@ -76,7 +78,7 @@ def test_too_old_schema_is_refused(copy_trac_env: Any) -> None:
     env = copy_trac_env()
     with sqlite3.connect(env / "db" / "trac.db") as db:
         db.execute("UPDATE system SET value = '21' WHERE name = 'database_version'")
-    with pytest.raises(SourceError, match="older than 0.12"):
+    with pytest.raises(SourceError, match=r"older than 0\.12"):
         TracSource(env)
 
 

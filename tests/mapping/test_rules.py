@@ -64,7 +64,12 @@ def test_shipped_mapping_is_valid_and_is_the_init_template() -> None:
 def test_value_map_rule_default_and_users(tmp_path: Path) -> None:
     m = load_mapping(write(tmp_path, VALID))
     p = apply(m, ticket()).payload
-    assert (p["tracker"], p["status"], p["priority"], p["author"]) == ("Bug", "New", "High", "asmith")
+    assert (p["tracker"], p["status"], p["priority"], p["author"]) == (
+        "Bug",
+        "New",
+        "High",
+        "asmith",
+    )
     closed = apply(m, ticket(status="closed", resolution="wontfix", priority="minor")).payload
     assert (closed["status"], closed["priority"]) == ("Rejected", "Normal")
     fixed = apply(m, ticket(status="closed", resolution="fixed")).payload
@@ -104,12 +109,25 @@ def test_text_survives_and_long_title_is_kept_in_the_text(tmp_path: Path) -> Non
         (VALID + "colour: red\n", "m.yaml:16: unknown key 'colour'"),
         (VALID.replace("drop: [history]", "drop: [history]\ndrop: [closed]"), "repeats the one"),
         (VALID.replace("target: {project: demo}\n", ""), "target.project (the target project)"),
-        (VALID.replace("  priority: {from: priority, map: {major: High}, default: Normal}\n", ""),
-         "values.priority is required"),
+        (
+            VALID.replace(
+                "  priority: {from: priority, map: {major: High}, default: Normal}\n", ""
+            ),
+            "values.priority is required",
+        ),
         (VALID.replace("from: type", "from: kind"), "m.yaml:4: values.tracker.from: 'kind'"),
-        (VALID.replace("map: {defect: Bug}", "mapp: {defect: Bug}"), "values.tracker.mapp: unknown"),
-        (VALID.replace("        value: Rejected\n", ""), "rules[0] needs exactly `when` and `value`"),
-        (VALID.replace("default: Normal", "default: [Normal]"), "values.priority.default must be text"),
+        (
+            VALID.replace("map: {defect: Bug}", "mapp: {defect: Bug}"),
+            "values.tracker.mapp: unknown",
+        ),
+        (
+            VALID.replace("        value: Rejected\n", ""),
+            "rules[0] needs exactly `when` and `value`",
+        ),
+        (
+            VALID.replace("default: Normal", "default: [Normal]"),
+            "values.priority.default must be text",
+        ),
         (VALID.replace("alice: asmith", "alice: [asmith]"), "users.map.alice: new login"),
         (VALID + "", None),
         (VALID.replace("drop: [history]", "drop: [milestone]"), "listed in both preserve and drop"),
