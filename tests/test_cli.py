@@ -1,0 +1,49 @@
+"""The CLI's contract: help on every command with an example, documented, version, exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pytest
+
+from migrator import __version__
+from migrator.cli import main
+from tests.cli_runner import run
+
+DOC = (Path(__file__).parents[1] / "docs" / "cli.md").read_text(encoding="utf-8")
+COMMANDS = sorted(main.commands)
+
+
+def test_version() -> None:
+    result = run(None, "--version")
+    assert result.exit_code == 0 and __version__ in result.output
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_command_has_help_with_an_example_and_is_documented(name: str) -> None:
+    result = run(None, name, "-h")
+    assert result.exit_code == 0
+    assert "Example:" in result.output and f"migrator {name}" in result.output
+    command = main.commands[name]
+    assert f"## migrator {name}\n" in DOC
+    section = DOC.split(f"## migrator {name}\n", 1)[1].split("\n## ", 1)[0]
+    summary = (command.help or "").strip().split("\n\n")[0]
+    assert " ".join(summary.split()) in " ".join(section.split())
+    for param in command.params:
+        if isinstance(param, click.Option):
+            assert param.opts[-1] in section, f"{param.opts[-1]} of {name} not in docs/cli.md"
+
+
+def test_unknown_option_is_a_usage_error() -> None:
+    assert run(None, "load", "--frobnicate").exit_code == 2
+
+
+def test_init_writes_a_config_that_loads(tmp_path: Path) -> None:
+    result = run(None, "init", "--source", "trac", "--target", "redmine", "--dir", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "migration.toml").is_file()
+    again = run(None, "init", "--source", "trac", "--target", "redmine", "--dir", str(tmp_path))
+    assert again.exit_code == 2 and "--force" in again.stderr
+    unknown = run(None, "init", "--source", "bugzilla", "--target", "redmine")
+    assert unknown.exit_code == 2 and "no template for bugzilla" in unknown.stderr
