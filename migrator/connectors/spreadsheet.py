@@ -23,7 +23,7 @@ import csv
 import hashlib
 import io
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import Path
@@ -328,16 +328,15 @@ class _CsvTable:
         if self.guessed:
             detected = detect_encoding(path)
             if detected is None:
-                problem = _locate_decode_error(path, "utf-8", delimiter, header_row)
+                p = _locate_decode_error(path, "utf-8", delimiter, header_row)
                 at = (
-                    f", line {problem.line} (row {problem.row}), column {problem.column}: "
-                    f"bytes {problem.bad.hex(' ')}"
-                    if problem
+                    f" (first bad bytes at line {p.line} (row {p.row}), column {p.column}: "
+                    f"bytes {p.bad.hex(' ')})"
+                    if p
                     else ""
                 )
                 raise SourceError(
-                    "cannot tell the encoding: not UTF-8 (first bad bytes at"
-                    f"{at.removeprefix(',')}) and not Japanese Shift_JIS/CP932",
+                    f"cannot tell the encoding: not UTF-8{at} and not Japanese Shift_JIS/CP932",
                     where=label,
                     remedy='set encoding = "..." under [source], e.g. "latin-1" or "cp1252" '
                     "for Western European exports",
@@ -345,22 +344,24 @@ class _CsvTable:
             encoding = detected
         self.encoding = encoding
         self.headers: list[str] = []
-        for row in self._records():
-            if row.number == header_row:
-                self.headers = _headers(row.cells, label, header_row)
-                break
-        else:
+        records = self._records()
+        try:
+            header = next((r for r in records if r.number == header_row), None)
+        finally:
+            records.close()
+        if header is None:
             raise SourceError(
                 f"no header row: the file has fewer than {header_row} rows",
                 where=label,
                 remedy="check the file, or set header_row to the row that holds the headers",
             )
+        self.headers = _headers(header.cells, label, header_row)
 
     def describe(self) -> str:
         how = "detected" if self.guessed else "configured"
         return f"CSV file {self.path} ({self.encoding} {how}, delimiter {self.delimiter!r})"
 
-    def _records(self) -> Iterator[_Row]:
+    def _records(self) -> Generator[_Row, None, None]:
         with self.path.open("r", encoding=self.encoding, errors="strict", newline="") as f:
             reader = csv.reader(f, delimiter=self.delimiter, strict=True)
             number, line = 0, 1
@@ -434,7 +435,11 @@ class _XlsxTable:
         self._declared = declared - header_row if declared and declared > header_row else None
         # Some writers declare a wrong size (often "A1"); openpyxl would stop there.
         ws.reset_dimensions()
-        header = next(ws.iter_rows(min_row=header_row, max_row=header_row, values_only=True), None)
+        rows = ws.iter_rows(min_row=header_row, max_row=header_row, values_only=True)
+        try:
+            header = next(rows, None)
+        finally:
+            rows.close()
         if header is None:
             raise SourceError(
                 f"no header row: the sheet has fewer than {header_row} rows",

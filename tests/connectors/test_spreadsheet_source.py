@@ -196,9 +196,7 @@ def test_quoted_multiline_cells_and_a_tab_delimiter(tmp_path: Path) -> None:
         'No.\t件名\t詳細\n1\t"タブ\tと ""引用符"""\t"一行目\r\n二行目\n"\n2\tb\t\n',
         "bugs.tsv",
     )
-    first, second = tickets(
-        CsvSource(path, MINIMAL | {"description": "詳細"}, delimiter="\t")
-    )
+    first, second = tickets(CsvSource(path, MINIMAL | {"description": "詳細"}, delimiter="\t"))
     assert first.title == 'タブ\tと "引用符"'
     assert first.description == "一行目\r\n二行目\n"
     assert (second.source_id, second.description) == ("2", "")
@@ -250,9 +248,7 @@ def test_comments_are_ordered_by_time_then_row(tmp_path: Path) -> None:
     assert [c.id for c in first.comments] == ["1", "2", "3", "4"]
     assert first.comments[0].time == "2024-03-01T01:00:00Z"
     assert first.comments[1].time == "2024-03-01T03:30:00Z"
-    assert [(c.body, c.author, c.time) for c in second.comments] == [
-        ("untimed", "anonymous", "")
-    ]
+    assert [(c.body, c.author, c.time) for c in second.comments] == [("untimed", "anonymous", "")]
 
 
 def test_resumes_after_a_checkpoint(sheets: Path) -> None:
@@ -350,7 +346,7 @@ def test_missing_file(tmp_path: Path) -> None:
 
 def test_missing_comments_file(tmp_path: Path) -> None:
     path = csv_file(tmp_path, "No.,件名\n1,a\n")
-    with pytest.raises(SourceError, match="comments.csv not found"):
+    with pytest.raises(SourceError, match=r"comments\.csv not found"):
         CsvSource(
             path,
             MINIMAL,
@@ -390,9 +386,7 @@ def test_mapped_column_missing_from_the_file(tmp_path: Path) -> None:
     path = csv_file(tmp_path, "No.,件名,状態\n1,a,new\n")
     with pytest.raises(SourceError) as exc:
         CsvSource(path, MINIMAL | {"status": "ステータス"})
-    assert "column 'ステータス' (mapped to status in [source.columns]) not found" in error_text(
-        exc
-    )
+    assert "column 'ステータス' (mapped to status in [source.columns]) not found" in error_text(exc)
     assert "headers found: No., 件名, 状態" in error_text(exc)
 
 
