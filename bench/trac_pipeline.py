@@ -83,9 +83,8 @@ def main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     print("Trac -> staging (extract) and staging -> plan, one process per stage")
-    print(
-        f"{'tickets':>8} {'comments':>9} {'extract/s':>10} {'RSS MB':>7} {'plan/s':>8} {'RSS MB':>7}"
-    )
+    head = ("tickets", "comments", "extract/s", "RSS MB", "plan/s", "RSS MB")
+    print(" ".join(f"{h:>{w}}" for h, w in zip(head, (8, 9, 10, 7, 8, 7), strict=True)))
     rows = []
     with tempfile.TemporaryDirectory(prefix="migrator-bench-") as tmp:
         for n in sizes:
@@ -99,8 +98,9 @@ def main(argv: list[str]) -> None:
     if len(rows) > 1:
         a, b = rows[0], rows[-1]
         print(
-            f"ratio {b['tickets']}/{a['tickets']} tickets: extract rate x"
-            f"{b['extract_tps'] / a['extract_tps']:.2f}, plan rate x{b['plan_tps'] / a['plan_tps']:.2f}, "
+            f"ratio {b['tickets']}/{a['tickets']} tickets: "
+            f"extract rate x{b['extract_tps'] / a['extract_tps']:.2f}, "
+            f"plan rate x{b['plan_tps'] / a['plan_tps']:.2f}, "
             f"extract RSS +{b['extract_mb'] - a['extract_mb']:.0f} MB, "
             f"plan RSS +{b['plan_mb'] - a['plan_mb']:.0f} MB"
         )
