@@ -39,7 +39,8 @@ bench: install redmine ## Benchmarks (figures printed, not timed tests)
 
 trackers-up: install redmine ## Start a local Redmine and a Trac env for rehearsals; prints NAME=value lines
 	@$(BIN)/python -m fixtures.trackers.redmine up
-	@$(BIN)/python -m fixtures.trackers.trac build .run/trac >&2 && echo TRAC_ENV=$(CURDIR)/.run/trac
+	@test -d .run/trac || $(BIN)/python -m fixtures.trackers.trac build .run/trac >&2
+	@echo TRAC_ENV=$(CURDIR)/.run/trac
 
 trackers-down: ## Stop what trackers-up started
 	@$(BIN)/python -m fixtures.trackers.redmine down
