@@ -118,11 +118,12 @@ def extract(config_path: Path, quiet: bool) -> None:
     config, staging = _open(config_path)
     source = make_source(config)
     try:
-        blobs = BlobStore(config.blobs_path or config.base / "blobs")
-        summary = do_extract(staging, source, blobs, make_progress(quiet))
+        summary = do_extract(staging, source, BlobStore(config.blobs_dir), make_progress(quiet))
     finally:
         source.close()
     _say(quiet, summary.line())
+    for warning in summary.warnings:
+        click.echo(f"warning: {warning}", err=True)
 
 
 @main.command()

@@ -35,6 +35,11 @@ class Config:
     def base(self) -> Path:
         return self.path.parent
 
+    @property
+    def blobs_dir(self) -> Path:
+        """Where attachment bytes are kept (``[staging] blobs``)."""
+        return self.blobs_path or self.base / "blobs"
+
     def resolve(self, value: str) -> Path:
         """A path from the config, relative to the config file."""
         p = Path(value).expanduser()

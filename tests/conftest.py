@@ -7,6 +7,7 @@ their own, so they can run in any order and count what they created.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import shutil
@@ -14,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -85,6 +87,12 @@ class RedmineAdmin:
             out += page["issues"]
             if len(out) >= page["total_count"]:
                 return out
+
+    def sha256(self, content_url: str) -> str:
+        path = urlsplit(content_url).path
+        r = self.session.get(self.instance.url + path, timeout=30)
+        r.raise_for_status()
+        return hashlib.sha256(r.content).hexdigest()
 
     def journals(self, issue_id: int) -> list[dict[str, Any]]:
         issue = self.get(f"/issues/{issue_id}.json", include="journals")["issue"]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from migrator.config import Config
 from migrator.connectors.base import Capabilities, Page, ReadBack, Source, Target
 from migrator.errors import ConfigError
+from migrator.staging.blobs import BlobStore
 
-SOURCES = ("trac",)
+SOURCES = ("trac", "csv", "xlsx")
 TARGETS = ("redmine",)
 
 
@@ -16,6 +17,10 @@ def make_source(config: Config) -> Source:
         from migrator.connectors import trac
 
         return trac.from_config(config.source, config.base)
+    if kind in ("csv", "xlsx"):
+        from migrator.connectors import spreadsheet
+
+        return spreadsheet.from_config(config.source, config.base)
     raise ConfigError(
         f"unknown source type {kind!r}",
         where=str(config.path),
@@ -28,7 +33,7 @@ def make_target(config: Config) -> Target:
     if kind == "redmine":
         from migrator.connectors import redmine
 
-        return redmine.from_config(config.target, config.base)
+        return redmine.from_config(config.target, config.base, BlobStore(config.blobs_dir))
     raise ConfigError(
         f"unknown target type {kind!r}",
         where=str(config.path),

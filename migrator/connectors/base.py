@@ -25,6 +25,7 @@ class Page:
 
 class Source(Protocol):
     kind: str
+    warnings: list[str]  # what could not be read completely; reported, never silent
 
     def describe(self) -> str:
         """Where the tickets come from, safe to print (no secrets)."""
@@ -58,6 +59,7 @@ class ReadBack:
     origin: str | None
     fields: dict[str, Any]
     comments: list[str] = field(default_factory=list)
+    attachments: list[dict[str, Any]] = field(default_factory=list)  # name, size, url
 
 
 class Target(Protocol):
@@ -89,6 +91,10 @@ class Target(Protocol):
     def add_comment(self, target_id: str, comment: dict[str, Any]) -> None: ...
 
     def read_back(self, target_id: str) -> ReadBack: ...
+
+    def attachment_sha256(self, url: str) -> str:
+        """Download one attachment and return the sha256 of its bytes."""
+        ...
 
     def ticket_url(self, target_id: str) -> str: ...
 

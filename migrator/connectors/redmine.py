@@ -9,8 +9,11 @@ indexed query, which is what makes crash recovery cheap.
 
 from __future__ import annotations
 
+import hashlib
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Any
 
 from migrator.connectors.base import Capabilities, ReadBack
@@ -18,6 +21,7 @@ from migrator.errors import ConfigError, TargetError
 from migrator.http import HttpClient
 from migrator.model import normalize_text
 from migrator.secrets import Redactor, Secret, resolve_secret
+from migrator.staging.blobs import BlobStore
 
 PAGE = 100
 
@@ -25,8 +29,16 @@ PAGE = 100
 class RedmineTarget:
     kind = "redmine"
 
-    def __init__(self, url: str, api_key: Secret, *, legacy_field: str | int = "Legacy ID"):
+    def __init__(
+        self,
+        url: str,
+        api_key: Secret,
+        *,
+        blobs: BlobStore,
+        legacy_field: str | int = "Legacy ID",
+    ):
         self.url = url.rstrip("/")
+        self.blobs = blobs
         self.http = HttpClient(
             self.url,
             {"X-Redmine-API-Key": api_key.reveal(), "Content-Type": "application/json"},
@@ -167,6 +179,9 @@ class RedmineTarget:
             "description": payload["description"],
             "custom_fields": [{"id": self._field_id, "value": payload["origin"]}],
         }
+        uploads = [self._upload(a) for a in payload.get("attachments", [])]
+        if uploads:
+            issue["uploads"] = uploads
         assignee = self._id("user", payload["assignee"]) if payload.get("assignee") else None
         if assignee is not None:
             issue["assigned_to_id"] = assignee
@@ -182,9 +197,40 @@ class RedmineTarget:
         self._set_status(tid, created["status"]["name"], payload["status"])
         return tid
 
+    def _upload(self, attachment: dict[str, Any]) -> dict[str, Any]:
+        """Send the bytes (streamed from the blob store) and get the token to attach them."""
+        with self.blobs.open(attachment["sha256"]) as f:
+            response = self.http.request(
+                "POST",
+                "/uploads.json",
+                params={"filename": attachment["name"]},
+                data=f,
+                headers={"Content-Type": "application/octet-stream"},
+                # An upload that is lost is an orphan Redmine discards, never a duplicate.
+            )
+        return {
+            "token": response.json()["upload"]["token"],
+            "filename": attachment["name"],
+            "description": attachment.get("description") or "",
+            "content_type": attachment.get("content_type") or "application/octet-stream",
+        }
+
     def reconcile(self, target_id: str, payload: dict[str, Any]) -> None:
-        """Finish a ticket found after a crash: the status may not have been set yet."""
-        issue = self.http.get_json(f"/issues/{target_id}.json")["issue"]
+        """Finish a ticket found after a crash: status and attachments may be missing."""
+        issue = self.http.get_json(f"/issues/{target_id}.json", params={"include": "attachments"})[
+            "issue"
+        ]
+        have = Counter((a["filename"], a["filesize"]) for a in issue.get("attachments", []))
+        missing = []
+        for a in payload.get("attachments", []):
+            if have[(a["name"], a["size"])] > 0:
+                have[(a["name"], a["size"])] -= 1
+            else:
+                missing.append(self._upload(a))
+        if missing:
+            self.http.request(
+                "PUT", f"/issues/{target_id}.json", json={"issue": {"uploads": missing}}
+            )
         self._set_status(target_id, issue["status"]["name"], payload["status"])
 
     def _set_status(self, target_id: str, current: str, wanted: str | None) -> None:
@@ -214,9 +260,9 @@ class RedmineTarget:
     # -- reads -----------------------------------------------------------
     def read_back(self, target_id: str) -> ReadBack:
         self.preflight()
-        issue = self.http.get_json(f"/issues/{target_id}.json", params={"include": "journals"})[
-            "issue"
-        ]
+        issue = self.http.get_json(
+            f"/issues/{target_id}.json", params={"include": "journals,attachments"}
+        )["issue"]
         origin = next(
             (
                 cf.get("value")
@@ -238,7 +284,23 @@ class RedmineTarget:
             else None,
         }
         notes = [j["notes"] for j in issue.get("journals", []) if j.get("notes")]
-        return ReadBack(str(issue["id"]), origin, fields, notes)
+        files = [
+            {"name": a["filename"], "size": a["filesize"], "url": a["content_url"]}
+            for a in issue.get("attachments", [])
+        ]
+        return ReadBack(str(issue["id"]), origin, fields, notes, files)
+
+    def attachment_sha256(self, url: str) -> str:
+        """Download an attachment (streamed) and hash it: the proof it arrived byte-identical."""
+        digest = hashlib.sha256()
+        # Redmine builds content_url from the Host it was asked for (which a proxy may
+        # change): only its path is trusted, always sent to the configured server.
+        parts = urlsplit(url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        response = self.http.request("GET", path, stream=True)
+        for chunk in response.iter_content(1 << 16):
+            digest.update(chunk)
+        return digest.hexdigest()
 
     def ticket_url(self, target_id: str) -> str:
         return f"{self.url}/issues/{target_id}"
@@ -247,7 +309,7 @@ class RedmineTarget:
         self.http.session.close()
 
 
-def from_config(section: dict[str, Any], base: Path) -> RedmineTarget:
+def from_config(section: dict[str, Any], base: Path, blobs: BlobStore) -> RedmineTarget:
     url = section.get("url")
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise ConfigError(
@@ -262,4 +324,4 @@ def from_config(section: dict[str, Any], base: Path) -> RedmineTarget:
         )
     key = resolve_secret(key_ref, base=base, key="[target] api_key")
     legacy = section.get("legacy_field", "Legacy ID")
-    return RedmineTarget(url, key, legacy_field=legacy)
+    return RedmineTarget(url, key, blobs=blobs, legacy_field=legacy)

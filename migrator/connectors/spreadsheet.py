@@ -159,8 +159,19 @@ def _text(cell: Cell) -> str:
     return cell
 
 
+def _texts(row: _Row) -> list[str]:
+    return [c if isinstance(c, str) else _text(c) for c in row.cells]
+
+
 def _is_empty(cells: list[Cell]) -> bool:
     return all(isinstance(c, str) and not c.strip() for c in cells)
+
+
+def _padded(cells: list[Cell], width: int) -> list[Cell]:
+    """At least one cell per header: short CSV records and trimmed sheet rows."""
+    if len(cells) < width:
+        cells.extend([""] * (width - len(cells)))
+    return cells
 
 
 _XML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
@@ -396,8 +407,10 @@ class _CsvTable:
         )
 
     def rows(self) -> Iterator[_Row]:
+        width = len(self.headers)
         for row in self._records():
             if row.number > self.header_row and not _is_empty(row.cells):
+                _padded(row.cells, width)
                 yield row
 
     def declared_rows(self) -> int | None:
@@ -452,11 +465,11 @@ class _XlsxTable:
         return f"Excel workbook {self.path}, sheet {self.sheet!r}"
 
     def rows(self) -> Iterator[_Row]:
-        start = self.header_row + 1
+        start, width = self.header_row + 1, len(self.headers)
         for number, values in enumerate(self._ws.iter_rows(min_row=start, values_only=True), start):
             cells = [_xlsx_value(v) for v in values]
             if not _is_empty(cells):
-                yield _Row(number, None, cells)
+                yield _Row(number, None, _padded(cells, width))
 
     def declared_rows(self) -> int | None:
         return self._declared
@@ -628,7 +641,7 @@ class SpreadsheetSource:
         n = 0
         id_column = self.index["id"]
         for row in self.table.rows():
-            tid = _text(self._cell(row, id_column)).strip()
+            tid = _text(row.cells[id_column]).strip()
             if not tid:
                 raise SourceError(
                     f"empty ticket id in column {self.table.headers[id_column]!r}",
@@ -645,10 +658,12 @@ class SpreadsheetSource:
             n += 1
             if n <= done:
                 continue
-            items.append(self._ticket(row, tid, comments.get(tid, [])))
+            # A full page waits for the next row, so the last page always comes after the
+            # end-of-file checks below.
             if len(items) >= self.page_size:
-                yield Page(items, f"{n}@{fingerprint}")
+                yield Page(items, f"{n - 1}@{fingerprint}")
                 items = []
+            items.append(self._ticket(row, tid, comments.get(tid, [])))
         orphans = sorted(set(comments) - set(seen))
         if orphans and self.comments is not None:
             first = comments[orphans[0]][0]
@@ -670,19 +685,15 @@ class SpreadsheetSource:
     # -- rows to tickets
 
     @staticmethod
-    def _cell(row: _Row, index: int) -> Cell:
-        return row.cells[index] if index < len(row.cells) else ""
-
-    def _raw(self, table: _Table, row: _Row) -> dict[str, Any]:
-        cells = {h: _text(self._cell(row, i)) for i, h in enumerate(table.headers)}
-        for i in range(len(table.headers), len(row.cells)):
-            value = _text(row.cells[i])
-            if value.strip():
-                cells[f"column {_column_letter(i)}"] = value
+    def _raw(table: _Table, row: _Row, texts: list[str]) -> dict[str, Any]:
+        cells = dict(zip(table.headers, texts, strict=False))
+        for i in range(len(table.headers), len(texts)):
+            if texts[i].strip():
+                cells[f"column {_column_letter(i)}"] = texts[i]
         return {"row": row.number, "cells": cells}
 
     def _time(self, table: _Table, row: _Row, index: int) -> str:
-        value = self._cell(row, index)
+        value = row.cells[index]
         try:
             parsed = parse_datetime(value, self.tz)
         except ValueError:
@@ -694,12 +705,13 @@ class SpreadsheetSource:
         return iso(parsed) or ""
 
     def _ticket(self, row: _Row, tid: str, comments: list[_CommentRow]) -> tuple[Ticket, Any]:
+        texts = _texts(row)
         values: dict[str, Any] = {}
         for name, index in self.index.items():
             if name in _TIME_FIELDS:
                 values[name] = self._time(self.table, row, index) or None
                 continue
-            text = _text(self._cell(row, index))
+            text = texts[index]
             if name in _EXACT_FIELDS:
                 values[name] = text
             elif name in ("components", "labels"):
@@ -710,11 +722,11 @@ class SpreadsheetSource:
                 values[name] = text.strip() or None
         custom: dict[str, str] = {}
         for index, header in self.unmapped:
-            text = _text(self._cell(row, index)).strip()
+            text = texts[index].strip()
             if text:
                 custom[header] = text
-        for index in range(len(self.table.headers), len(row.cells)):
-            text = _text(row.cells[index]).strip()
+        for index in range(len(self.table.headers), len(texts)):
+            text = texts[index].strip()
             if text:  # a cell right of the last header: kept, named by its column
                 custom[f"column {_column_letter(index)}"] = text
         prefix = f"{self.kind}:{self.name}"
@@ -731,7 +743,7 @@ class SpreadsheetSource:
             comments=[c.comment for c in comments],
             **values,
         )
-        raw = self._raw(self.table, row)
+        raw = self._raw(self.table, row, texts)
         raw["comments"] = [c.raw for c in comments]
         return ticket, raw
 
@@ -743,24 +755,25 @@ class SpreadsheetSource:
         idx = self.comment_index
         out: dict[str, list[_CommentRow]] = {}
         for row in table.rows():
-            tid = _text(self._cell(row, idx["ticket"])).strip()
+            texts = _texts(row)
+            tid = texts[idx["ticket"]].strip()
             if not tid:
                 raise SourceError(
                     f"empty ticket id in column {table.headers[idx['ticket']]!r}",
                     where=_where(table.label, row),
                     remedy="say which ticket every comment belongs to, or delete the row",
                 )
-            body = _text(self._cell(row, idx["body"]))
+            body = texts[idx["body"]]
             if not body.strip():
                 continue  # like a Trac change without text: not a comment
-            author = _text(self._cell(row, idx["author"])).strip() if "author" in idx else ""
+            author = texts[idx["author"]].strip() if "author" in idx else ""
             when = self._time(table, row, idx["time"]) if "time" in idx else ""
-            cid = _text(self._cell(row, idx["id"])).strip() if "id" in idx else ""
+            cid = texts[idx["id"]].strip() if "id" in idx else ""
             out.setdefault(tid, []).append(
                 _CommentRow(
                     row.number,
                     Comment(id=cid, author=author or "anonymous", time=when, body=body),
-                    self._raw(table, row),
+                    self._raw(table, row, texts),
                 )
             )
         for group in out.values():

@@ -10,6 +10,8 @@ user's to install).
 from __future__ import annotations
 
 import configparser
+import hashlib
+import mimetypes
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -18,17 +20,20 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, bindparam, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from migrator.connectors.base import Page
 from migrator.errors import ConfigError, SourceError
-from migrator.model import Change, Comment, Ticket, iso
+from migrator.model import Attachment, Change, Comment, Ticket, iso
 from migrator.staging.blobs import BlobStore
 
 # Trac 0.12 (database_version 26) moved times to microseconds; older is unsupported.
 MIN_DB_VERSION = 26
+# Trac 1.0 (database_version 28) moved attachments to files/attachments/, hashed names.
+HASHED_ATTACHMENTS_DB_VERSION = 28
+_EXTENSION = re.compile(r"\.[A-Za-z0-9]+\Z")
 PAGE_SIZE = 200
 
 TICKET_COLUMNS = (
@@ -97,12 +102,13 @@ class TracSource:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _replace_bad_utf8)
         self._safe_url = make_url(url).render_as_string(hide_password=True)
-        self._check_version()
+        self.db_version = self._check_version()
+        self.warnings: list[str] = []
 
     def describe(self) -> str:
         return f"Trac environment {self.env} ({self._safe_url})"
 
-    def _check_version(self) -> None:
+    def _check_version(self) -> int:
         try:
             with self.engine.connect() as conn:
                 value = conn.scalar(
@@ -120,6 +126,17 @@ class TracSource:
                 where=str(self.env),
                 remedy="upgrade the environment first: `trac-admin ENV upgrade` with Trac >= 0.12",
             )
+        return int(value)
+
+    def attachment_path(self, ticket_id: int, filename: str) -> Path:
+        """Where Trac keeps an attachment's bytes (layout depends on the schema version)."""
+        if self.db_version < HASHED_ATTACHMENTS_DB_VERSION:
+            return self.env / "attachments" / "ticket" / str(ticket_id) / quote(filename)
+        parent = hashlib.sha1(str(ticket_id).encode("utf-8")).hexdigest()
+        name = hashlib.sha1(filename.encode("utf-8")).hexdigest()
+        ext = _EXTENSION.search(filename)
+        folder = self.env / "files" / "attachments" / "ticket" / parent[:3] / parent
+        return folder / (name + (ext.group(0) if ext else ""))
 
     def count(self) -> int | None:
         with self.engine.connect() as conn:
@@ -161,13 +178,51 @@ class TracSource:
                     {"lo": lo, "hi": hi},
                 ).mappings():
                     changes[ch["ticket"]].append(dict(ch))
+                files: dict[int, list[dict[str, Any]]] = defaultdict(list)
+                for att in conn.execute(
+                    text(
+                        "SELECT id, filename, size, time, description, author FROM attachment "
+                        "WHERE type = 'ticket' AND id IN :ids ORDER BY id, time, filename"
+                    ).bindparams(bindparam("ids", expanding=True)),
+                    {"ids": [str(r["id"]) for r in rows]},
+                ).mappings():
+                    files[int(att["id"])].append(dict(att))
             items = []
             for row in rows:
                 tid = row["id"]
-                raw = {"ticket": dict(row), "custom": custom[tid], "changes": changes[tid]}
-                items.append((self._ticket(raw), raw))
+                raw = {
+                    "ticket": dict(row),
+                    "custom": custom[tid],
+                    "changes": changes[tid],
+                    "attachments": files[tid],
+                }
+                ticket = self._ticket(raw)
+                ticket.attachments = [self._attachment(tid, a, blobs) for a in files[tid]]
+                items.append((ticket, raw))
             last = hi
             yield Page(items, str(last))
+
+    def _attachment(self, ticket_id: int, row: dict[str, Any], blobs: BlobStore) -> Attachment:
+        path = self.attachment_path(ticket_id, row["filename"])
+        try:
+            with path.open("rb") as f:
+                sha, size = blobs.put_file(f)
+        except OSError:
+            self.warnings.append(
+                f"ticket {ticket_id}: attachment {row['filename']!r} is in the database but "
+                f"its file {path} is missing"
+            )
+            sha, size = "", int(row["size"] or 0)
+        return Attachment(
+            id=row["filename"],
+            name=row["filename"],
+            size=size,
+            sha256=sha,
+            content_type=mimetypes.guess_type(row["filename"])[0],
+            author=row["author"] or None,
+            time=_utime(row["time"]),
+            description=row["description"] or "",
+        )
 
     def _ticket(self, raw: dict[str, Any]) -> Ticket:
         row = raw["ticket"]

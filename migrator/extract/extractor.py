@@ -7,7 +7,7 @@ extract resumes at the first page it had not committed and refetches nothing.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from migrator.connectors.base import Source
 from migrator.progress import Progress
@@ -24,13 +24,17 @@ class ExtractSummary:
     changed: int = 0
     unchanged: int = 0
     comments: int = 0
+    attachments: int = 0
+    bytes: int = 0
     seconds: float = 0.0
     resumed_from: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         return (
             f"extracted {self.tickets} tickets ({self.new} new, {self.changed} changed, "
-            f"{self.unchanged} unchanged), {self.comments} comments in {self.seconds:.1f} s"
+            f"{self.unchanged} unchanged), {self.comments} comments, {self.attachments} "
+            f"attachments ({self.bytes:,} bytes) in {self.seconds:.1f} s"
         )
 
 
@@ -49,6 +53,11 @@ def extract(
                     setattr(summary, outcome, getattr(summary, outcome) + 1)
                     summary.tickets += 1
                     summary.comments += len(ticket.comments)
+                    summary.attachments += len(ticket.attachments)
+                    summary.bytes += sum(a.size for a in ticket.attachments)
+                for warning in source.warnings[len(summary.warnings) :]:
+                    Staging.event(conn, "extract-warning", run_id=run_id, detail={"text": warning})
+                summary.warnings = list(source.warnings)
                 staging.set_meta(conn, CHECKPOINT, page.checkpoint)
             progress.advance(len(page.items))
         with staging.begin() as conn:

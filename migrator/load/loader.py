@@ -62,7 +62,7 @@ def _seed_state(staging: Staging, plan_id: int) -> None:
     for chunk in _chunks(staging.iter_planned(plan_id), 500):
         with staging.begin() as conn:
             keys = [r.origin for r in chunk] + [
-                c["key"] for r in chunk for c in r.payload["comments"]
+                c["key"] for r in chunk for c in _children(r.payload)
             ]
             known = set(conn.scalars(select(ls.c.key).where(ls.c.key.in_(keys))))
             rows = []
@@ -72,8 +72,15 @@ def _seed_state(staging: Staging, plan_id: int) -> None:
                 for seq, c in enumerate(r.payload["comments"]):
                     if c["key"] not in known:
                         rows.append(_row(c["key"], "comment", r.origin, seq, plan_id))
+                for seq, a in enumerate(r.payload.get("attachments", [])):
+                    if a["key"] not in known:
+                        rows.append(_row(a["key"], "attachment", r.origin, seq, plan_id))
             if rows:
                 conn.execute(ls.insert(), rows)
+
+
+def _children(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    return [*payload["comments"], *payload.get("attachments", [])]
 
 
 def _row(key: str, kind: str, ticket: str, seq: int, plan_id: int) -> dict[str, Any]:
@@ -115,9 +122,14 @@ class _Loader:
         with self.staging.begin() as conn:
             _set(conn, key, state="in-flight", attempts=attempts + 1)
 
-    def done(self, key: str, target_id: str | None, origin: str, kind: str) -> None:
+    def done(
+        self, key: str, target_id: str | None, kind: str, with_keys: tuple[str, ...] = ()
+    ) -> None:
+        """Record an object (and what was created with it in the same request) as done."""
         with self.staging.begin() as conn:
             _set(conn, key, state="done", target_id=target_id, last_error=None)
+            for other in with_keys:
+                _set(conn, other, state="done", last_error=None)
             Staging.event(conn, f"{kind}-done", origin=key, detail={"target_id": target_id})
 
     def failed(self, key: str, error: Exception) -> None:
@@ -145,12 +157,14 @@ class _Loader:
                 self.failed(origin, exc)
                 self.summary.tickets_failed += 1
                 return
-            self.done(origin, target_id, origin, "ticket")
+            # Attachments travel with the create (and reconcile), so they are done with it.
+            attached = tuple(a["key"] for a in payload.get("attachments", []))
+            self.done(origin, target_id, "ticket", attached)
             if found:
                 self.summary.tickets_found += 1
             else:
                 self.summary.tickets_created += 1
-        elif all(states[c["key"]].state == "done" for c in payload["comments"]):
+        elif all(states[c["key"]].state == "done" for c in _children(payload)):
             self.summary.tickets_skipped += 1
             return
         self.comments(target_id, payload, states)
@@ -182,7 +196,7 @@ class _Loader:
             except PermanentTargetError as exc:
                 self.failed(key, exc)
                 continue
-            self.done(key, None, payload["origin"], "comment")
+            self.done(key, None, "comment")
             done_bodies.append(body)
             if found:
                 self.summary.comments_found += 1

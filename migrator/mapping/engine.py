@@ -29,7 +29,7 @@ def field_value(ticket: Ticket, name: str) -> str | None:
         return ticket.custom.get(name[len("custom.") :])
     value = getattr(ticket, name, None)
     if isinstance(value, list):
-        if name in ("history", "comments"):
+        if name in ("history", "comments", "attachments", "links"):
             return str(len(value)) if value else None
         return ", ".join(value) if value else None
     return value if value is None else str(value)
@@ -106,6 +106,22 @@ def apply(mapping: Mapping, ticket: Ticket) -> Planned:
     if ticket.markup not in ("plain", "textile") and ticket.description:
         planned.warnings.append(f"markup-kept: {ticket.markup} markup kept as written")
 
+    out["attachments"] = []
+    for a in ticket.attachments:
+        if not a.sha256:
+            planned.warnings.append(f"attachment-missing: {a.name} has no bytes in staging")
+            continue
+        out["attachments"].append(
+            {
+                "key": f"{ticket.origin}/attachment/{a.id}",
+                "name": a.name,
+                "sha256": a.sha256,
+                "size": a.size,
+                "content_type": a.content_type,
+                "description": _attachment_note(a.description, a.author, a.time),
+            }
+        )
+
     out["comments"] = [
         {
             "key": f"{ticket.origin}/comment/{c.id}",
@@ -116,6 +132,12 @@ def apply(mapping: Mapping, ticket: Ticket) -> Planned:
     ]
     planned.payload = out
     return planned
+
+
+def _attachment_note(description: str, author: str | None, iso_time: str | None) -> str:
+    """Attachment descriptions carry their provenance, like comments do."""
+    origin = f"originally by {author or 'anonymous'} on {when(iso_time)}"
+    return f"{description} ({origin})" if description else origin
 
 
 def _rule_inputs(mapping: Mapping) -> set[str]:

@@ -35,9 +35,18 @@ SOURCE_FIELDS = (
     "closed",
     "updated",
     "history",
+    "links",
 )
 # Fields every mapping carries over by construction (title, text, people, comments, origin).
-CARRIED_FIELDS = ("title", "description", "reporter", "assignee", "comments", "created")
+CARRIED_FIELDS = (
+    "title",
+    "description",
+    "reporter",
+    "assignee",
+    "comments",
+    "attachments",
+    "created",
+)
 
 _TOP_KEYS = {"version", "target", "values", "users", "preserve", "drop"}
 

@@ -8,6 +8,7 @@ instead of starting over; a finished run is followed by a fresh full one.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -40,8 +41,14 @@ class VerifySummary:
         )
 
 
-def compare(payload: dict[str, Any], back: ReadBack) -> list[dict[str, Any]]:
-    """Differences that are data, not rendering (line endings, outer whitespace)."""
+def compare(
+    payload: dict[str, Any], back: ReadBack, sha256: Callable[[str], str] | None = None
+) -> list[dict[str, Any]]:
+    """Differences that are data, not rendering (line endings, outer whitespace).
+
+    With ``sha256`` (a downloader), attachments are compared by the hash of
+    the bytes the target serves, not only by name and size.
+    """
     diffs = []
     if back.origin != payload["origin"]:
         diffs.append({"field": "origin", "expected": payload["origin"], "actual": back.origin})
@@ -60,6 +67,33 @@ def compare(payload: dict[str, Any], back: ReadBack) -> list[dict[str, Any]]:
     for i, (want, got) in enumerate(zip(bodies, got_bodies, strict=False), 1):
         if want != got:
             diffs.append({"field": f"comment {i}", "expected": want, "actual": got})
+    diffs += _compare_attachments(payload.get("attachments", []), back.attachments, sha256)
+    return diffs
+
+
+def _compare_attachments(
+    planned: list[dict[str, Any]],
+    actual: list[dict[str, Any]],
+    sha256: Callable[[str], str] | None,
+) -> list[dict[str, Any]]:
+    diffs: list[dict[str, Any]] = []
+    unmatched = list(actual)
+    for want in planned:
+        match = next(
+            (a for a in unmatched if a["name"] == want["name"] and a["size"] == want["size"]),
+            None,
+        )
+        label = f"attachment {want['name']}"
+        if match is None:
+            diffs.append({"field": label, "expected": want["sha256"], "actual": None})
+            continue
+        unmatched.remove(match)
+        if sha256 is not None:
+            got = sha256(match["url"])
+            if got != want["sha256"]:
+                diffs.append({"field": label, "expected": want["sha256"], "actual": got})
+    for extra in unmatched:
+        diffs.append({"field": f"attachment {extra['name']}", "expected": None, "actual": "extra"})
     return diffs
 
 
@@ -92,7 +126,7 @@ def verify(staging: Staging, target: Target, progress: Progress) -> VerifySummar
                 progress.advance()
                 continue
             back = target.read_back(target_id)
-            diffs = compare(planned.payload, back)
+            diffs = compare(planned.payload, back, target.attachment_sha256)
             with staging.begin() as conn:
                 conn.execute(v.delete().where(v.c.origin == planned.origin))
                 conn.execute(
@@ -101,7 +135,11 @@ def verify(staging: Staging, target: Target, progress: Progress) -> VerifySummar
                         target_id=target_id,
                         ok=not diffs,
                         differences=diffs,
-                        actual={**back.fields, "comments": len(back.comments)},
+                        actual={
+                            **back.fields,
+                            "comments": len(back.comments),
+                            "attachments": len(back.attachments),
+                        },
                         run_id=run_id,
                         verified_at=now(),
                     )

@@ -152,6 +152,36 @@ def test_utf8_with_and_without_bom_is_detected(sheets: Path, name: str, encoding
     assert detect_encoding(sheets / VARIANTS[name].file) == encoding
 
 
+def test_excel_unicode_text_is_detected(tmp_path: Path) -> None:
+    """Excel's "Unicode text" export: UTF-16 with a BOM, tab-separated."""
+    path = csv_file(tmp_path, "\ufeffNo.\t件名\r\n1\t文字化け 🐛\r\n", "bugs.txt", "utf-16-le")
+    assert detect_encoding(path) == "utf-16"
+    (ticket,) = tickets(CsvSource(path, MINIMAL, delimiter="\t"))
+    assert ticket.title == "文字化け 🐛"
+
+
+def test_header_row_below_a_title(tmp_path: Path) -> None:
+    path = csv_file(tmp_path, "不具合一覧,,\n\nNo.,件名\n1,a\n")
+    source = CsvSource(path, MINIMAL, header_row=3)
+    ((ticket, raw),) = read(source)
+    assert (ticket.source_id, ticket.title, raw["row"]) == ("1", "a", 4)
+
+
+def test_workbook_with_comments_in_a_csv(sheets: Path, dataset: dict[str, Any]) -> None:
+    source = XlsxSource(
+        sheets / "bugs.xlsx",
+        TICKET_COLUMNS,
+        sheet="Bugs",
+        header_row=3,
+        comments_file=sheets / "comments-utf8.csv",
+        comment_columns=COMMENT_COLUMNS,
+        timezone="Asia/Tokyo",
+    )
+    assert source.describe().endswith("sheet 'Bugs'; comments from comments-utf8.csv")
+    found = tickets(source)
+    assert sum(len(t.comments) for t in found) == counts(dataset)["comments"]
+
+
 def test_explicit_encoding_is_used(sheets: Path, dataset: dict[str, Any]) -> None:
     source = open_variant(sheets, "cp932", encoding="cp932")
     assert "cp932 configured" in source.describe()
@@ -474,13 +504,19 @@ def test_header_row_beyond_the_end(tmp_path: Path) -> None:
 
 
 def test_comment_for_an_unknown_ticket(tmp_path: Path) -> None:
-    path = csv_file(tmp_path, "No.,件名\n1,a\n")
+    path = csv_file(tmp_path, "No.,件名\n1,a\n2,b\n")
     comments = csv_file(tmp_path, "No.,本文\n1,fine\n9,lost\n", "comments.csv")
     source = CsvSource(
-        path, MINIMAL, comments_file=comments, comment_columns={"ticket": "No.", "body": "本文"}
+        path,
+        MINIMAL,
+        comments_file=comments,
+        comment_columns={"ticket": "No.", "body": "本文"},
+        page_size=1,
     )
+    pages = source.pages(None, BlobStore(tmp_path))
+    assert [t.source_id for t, _ in next(pages).items] == ["1"]
     with pytest.raises(SourceError) as exc:
-        read(source)
+        next(pages)  # the last page, full or not, comes after the check
     assert error_text(exc).startswith(
         "comments.csv, row 3: 1 ticket id(s) in the comments are not in bugs.csv: 9"
     )

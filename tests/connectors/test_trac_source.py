@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import sqlite3
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +18,11 @@ from migrator.model import Ticket
 from migrator.staging.blobs import BlobStore
 
 
-def all_tickets(env: Path) -> list[Ticket]:
+def all_tickets(env: Path, blobs: BlobStore | None = None) -> list[Ticket]:
     source = TracSource(env, name="demo")
+    store = blobs or BlobStore(Path(tempfile.mkdtemp(prefix="blobs-")))
     try:
-        return [t for page in source.pages(None, BlobStore(env / "blobs")) for t, _ in page.items]
+        return [t for page in source.pages(None, store) for t, _ in page.items]
     finally:
         source.close()
 
@@ -88,3 +92,33 @@ def test_bytes_that_are_not_utf8_are_replaced_not_fatal(copy_trac_env: Any) -> N
         db.execute("UPDATE ticket SET summary = CAST(X'4162FF63' AS TEXT) WHERE id = 1")
     ticket = next(t for t in all_tickets(env) if t.source_id == "1")
     assert ticket.title == "Ab\ufffdc"
+
+
+def test_attachments_arrive_byte_identical(
+    trac_env: Path, dataset: dict[str, Any], tmp_path: Path
+) -> None:
+    blobs = BlobStore(tmp_path / "blobs")
+    by_id = {t.source_id: t for t in all_tickets(trac_env, blobs)}
+    seen = 0
+    for raw in dataset["tickets"]:
+        got = by_id[str(raw["id"])].attachments
+        assert [a.name for a in got] == [a["filename"] for a in raw["attachments"]]
+        for att, want in zip(got, raw["attachments"], strict=True):
+            data = base64.b64decode(want["content_b64"])
+            assert att.sha256 == hashlib.sha256(data).hexdigest() and att.size == len(data)
+            assert blobs.path(att.sha256).read_bytes() == data
+            assert att.author == want["author"] and att.description == want["description"]
+            seen += 1
+    assert seen == counts(dataset)["attachments"] > 0
+    assert any(not a.name.isascii() for t in by_id.values() for a in t.attachments)
+
+
+def test_missing_attachment_file_is_reported_not_fatal(copy_trac_env: Any) -> None:
+    env = copy_trac_env()
+    victim = next(f for f in (env / "files" / "attachments").rglob("*") if f.is_file())
+    victim.unlink()
+    source = TracSource(env)
+    store = BlobStore(env.parent / "blobs")
+    tickets = [t for page in source.pages(None, store) for t, _ in page.items]
+    assert len(source.warnings) == 1 and "is missing" in source.warnings[0]
+    assert sum(1 for t in tickets for a in t.attachments if a.sha256 == "") == 1

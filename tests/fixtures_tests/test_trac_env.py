@@ -152,7 +152,12 @@ def test_trac_model_reads_tickets_back(env_dir: Path, dataset: dict[str, Any]) -
                 assert ticket[name] == value
             n_comments = sum(1 for ch in tk["changes"] if is_comment(ch))
             log = ticket.get_changelog()
-            assert sum(1 for entry in log if entry[2] == "comment" and entry[4]) == n_comments
+            # Trac lists an attachment's description as a comment of its own entry.
+            attached = {entry[0] for entry in log if entry[2] == "attachment"}
+            assert sum(
+                1 for e in log if e[2] == "comment" and e[4] and e[0] not in attached
+            ) == n_comments
+            assert sum(1 for e in log if e[2] == "attachment") == len(tk["attachments"])
     finally:
         env.shutdown()
 

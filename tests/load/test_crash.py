@@ -60,6 +60,12 @@ def assert_exactly_once(redmine_admin: Any, project: str, payloads: list[dict[st
         assert notes == want, p["origin"]
         issue = next(i for i in issues if i["id"] == by_origin[p["origin"]][0])
         assert issue["status"]["name"] == p["status"], p["origin"]
+        files = redmine_admin.get(f"/issues/{issue['id']}.json", include="attachments")["issue"]
+        got = sorted(
+            (a["filename"], redmine_admin.sha256(a["content_url"])) for a in files["attachments"]
+        )
+        assert got == sorted((a["name"], a["sha256"]) for a in p["attachments"]), p["origin"]
+    assert any(p["attachments"] for p in payloads)
 
 
 @pytest.mark.parametrize("seed", [1])

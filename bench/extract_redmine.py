@@ -1,0 +1,242 @@
+"""Extraction from a real Redmine: migrator's rate against a minimal raw loop, and peak memory.
+
+A fresh Redmine is started on loopback and seeded in bulk
+(``fixtures.trackers.redmine_seed``: about 5 journals and 1 attachment per
+issue).  At each size two processes read every issue from it, one after the
+other, against the same server:
+
+* ``migrator``: ``RedmineSource`` through the real extract stage
+  (``migrator.extract.extract``) into a fresh SQLite staging and blob store;
+* ``raw``: plain ``requests`` on the same endpoints (issue list pages by id,
+  one ``/issues/ID.json?include=...`` per issue, every attachment downloaded)
+  with the same number of worker threads, a session per thread, and the bytes
+  thrown away.
+
+The ratio migrator/raw is the cost of everything migrator adds (mapping to
+canonical tickets, staging commits, blob writes with fsync, retries and
+checks); the server is the same for both, so the ratio means more than either
+rate.  Each run is its own process so peak RSS (``ru_maxrss`` from
+``os.wait4``) is that run's alone; flat RSS across sizes shows memory does not
+grow with the number of issues.
+
+    python -m bench.extract_redmine [--sizes 1000,5000] [--workers 4] [--rounds 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import requests
+
+REPO = Path(__file__).resolve().parents[1]
+KEY_ENV = "MIGRATOR_BENCH_REDMINE_KEY"  # the key reaches children by environment, not argv
+INCLUDE = "journals,attachments,relations,watchers,children"
+TARGET_RATIO = 0.9
+RSS_BUDGET_MB = 50.0
+
+
+# --------------------------------------------------------------------------- children
+
+
+def run_migrator(url: str, workers: int, workdir: Path) -> dict[str, Any]:
+    from migrator.connectors.redmine_source import RedmineSource
+    from migrator.extract import extract
+    from migrator.progress import Silent
+    from migrator.secrets import Secret
+    from migrator.staging import Staging
+    from migrator.staging.blobs import BlobStore
+
+    staging = Staging(f"sqlite:///{workdir / 'staging.sqlite'}")
+    source = RedmineSource(url, Secret(os.environ[KEY_ENV]), workers=workers)
+    started = time.perf_counter()
+    try:
+        summary = extract(staging, source, BlobStore(workdir / "blobs"), Silent())
+    finally:
+        source.close()
+        staging.close()
+    return {
+        "seconds": time.perf_counter() - started,
+        "tickets": summary.tickets,
+        "comments": summary.comments,
+        "attachments": summary.attachments,
+        "bytes": summary.bytes,
+    }
+
+
+def run_raw(url: str, workers: int) -> dict[str, Any]:
+    """The least a client can do to read the same data: no parsing beyond the ids."""
+    key = os.environ[KEY_ENV]
+    local = threading.local()
+
+    def session() -> requests.Session:
+        s: requests.Session | None = getattr(local, "session", None)
+        if s is None:
+            s = local.session = requests.Session()
+            s.headers["X-Redmine-API-Key"] = key
+        return s
+
+    def one(issue_id: int) -> tuple[int, int, int]:
+        s = session()
+        r = s.get(f"{url}/issues/{issue_id}.json", params={"include": INCLUDE}, timeout=30)
+        r.raise_for_status()
+        issue = r.json()["issue"]
+        size = 0
+        for a in issue.get("attachments", []):
+            with s.get(f"{url}/attachments/download/{a['id']}", stream=True, timeout=30) as d:
+                d.raise_for_status()
+                for chunk in d.iter_content(1 << 20):
+                    size += len(chunk)
+        comments = sum(
+            1
+            for j in issue.get("journals", [])
+            if (j.get("notes") or "").strip() and not j.get("private_notes")
+        )
+        return comments, len(issue.get("attachments", [])), size
+
+    started = time.perf_counter()
+    lister = requests.Session()
+    lister.headers["X-Redmine-API-Key"] = key
+    last, tickets, comments, attachments, size = 0, 0, 0, 0, 0
+    with ThreadPoolExecutor(workers) as pool:
+        while True:
+            params: dict[str, Any] = {"status_id": "*", "sort": "id", "limit": 100}
+            if last:
+                params["issue_id"] = f">={last + 1}"
+            r = lister.get(f"{url}/issues.json", params=params, timeout=30)
+            r.raise_for_status()
+            ids = [int(i["id"]) for i in r.json()["issues"]]
+            if not ids:
+                break
+            for c, a, b in pool.map(one, ids):
+                comments, attachments, size = comments + c, attachments + a, size + b
+            tickets += len(ids)
+            last = ids[-1]
+    return {
+        "seconds": time.perf_counter() - started,
+        "tickets": tickets,
+        "comments": comments,
+        "attachments": attachments,
+        "bytes": size,
+    }
+
+
+# --------------------------------------------------------------------------- parent
+
+
+def measure(kind: str, url: str, key: str, workers: int, workdir: Path) -> dict[str, Any]:
+    """Run one child process; its figures plus its peak RSS in MB."""
+    workdir.mkdir(parents=True)
+    command = [sys.executable, "-m", "bench.extract_redmine", "--child", kind, "--url", url]
+    command += ["--workers", str(workers), "--workdir", str(workdir)]
+    proc = subprocess.Popen(
+        command,
+        cwd=REPO,
+        env={**os.environ, KEY_ENV: key},
+        stdout=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{kind} extraction failed (exit {proc.returncode})")
+    result: dict[str, Any] = json.loads(out)
+    result["rss_mb"] = usage.ru_maxrss / 1024
+    result["rate"] = result["tickets"] / result["seconds"]
+    return result
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.extract_redmine")
+    parser.add_argument("--sizes", default="1000,5000", help="issue counts, ascending")
+    parser.add_argument("--workers", type=int, default=4, help="threads, both clients")
+    parser.add_argument("--rounds", type=int, default=1, help="runs per client and size (best)")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--child", choices=("migrator", "raw"), help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        result = (
+            run_migrator(args.url, args.workers, args.workdir)
+            if args.child == "migrator"
+            else run_raw(args.url, args.workers)
+        )
+        print(json.dumps(result))
+        return
+
+    from fixtures.trackers import redmine
+    from fixtures.trackers.redmine_seed import seed
+
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print(f"Redmine -> staging (extract), {args.workers} workers, best of {args.rounds}")
+    head = ("issues", "comments", "attach.", "raw/s", "migrator/s", "ratio", "RSS MB")
+    widths = (7, 9, 8, 7, 11, 6, 7)
+    print(" ".join(f"{h:>{w}}" for h, w in zip(head, widths, strict=True)), flush=True)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="migrator-bench-") as tmp:
+        redmine.install()
+        instance = redmine.start(Path(tmp) / "redmine")
+        try:
+            seeded = 0
+            for n in sizes:
+                # Seeding adds issues, so each size is the previous one plus more.
+                seed(instance, n - seeded, seed=args.seed + seeded)
+                seeded = n
+                runs: dict[str, list[dict[str, Any]]] = {"raw": [], "migrator": []}
+                for r in range(args.rounds):
+                    for kind in ("raw", "migrator"):
+                        work = Path(tmp) / f"{kind}-{n}-{r}"
+                        runs[kind].append(
+                            measure(kind, instance.url, instance.api_key, args.workers, work)
+                        )
+                raw = max(runs["raw"], key=lambda x: x["rate"])
+                mig = max(runs["migrator"], key=lambda x: x["rate"])
+                if (mig["tickets"], mig["comments"], mig["attachments"], mig["bytes"]) != (
+                    raw["tickets"],
+                    raw["comments"],
+                    raw["attachments"],
+                    raw["bytes"],
+                ):
+                    raise SystemExit(f"the two clients read different data: {mig} vs {raw}")
+                row = {
+                    "issues": n,
+                    "comments": mig["comments"],
+                    "attachments": mig["attachments"],
+                    "raw_rate": raw["rate"],
+                    "rate": mig["rate"],
+                    "ratio": mig["rate"] / raw["rate"],
+                    "rss_mb": max(x["rss_mb"] for x in runs["migrator"]),
+                }
+                rows.append(row)
+                print(
+                    f"{n:>7} {row['comments']:>9} {row['attachments']:>8} "
+                    f"{row['raw_rate']:>7.1f} {row['rate']:>11.1f} {row['ratio']:>6.2f} "
+                    f"{row['rss_mb']:>7.0f}",
+                    flush=True,
+                )
+        finally:
+            redmine.stop(instance)
+    worst = min(r["ratio"] for r in rows)
+    print(f"rate ratio migrator/raw: worst {worst:.2f} (target >= {TARGET_RATIO})")
+    if len(rows) > 1:
+        growth = rows[-1]["rss_mb"] - rows[0]["rss_mb"]
+        print(
+            f"peak RSS {rows[0]['issues']} -> {rows[-1]['issues']} issues: "
+            f"{rows[0]['rss_mb']:.0f} -> {rows[-1]['rss_mb']:.0f} MB "
+            f"({growth:+.0f} MB, budget {RSS_BUDGET_MB:.0f} MB)"
+        )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
