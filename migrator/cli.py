@@ -129,44 +129,113 @@ def extract(config_path: Path, quiet: bool) -> None:
 @main.command()
 @config_option
 @quiet_option
-@click.option("--json", "as_json", is_flag=True, help="Print the plan summary as JSON.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the plan summary (and the comparison) as JSON."
+)
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the dry-run comparison to FILE: .html, .md or .json (relative to the config file).",
+)
+@click.option(
+    "--show",
+    multiple=True,
+    metavar="ID",
+    help="Preview this ticket in the report: source id or origin key (repeatable).",
+)
+@click.option(
+    "--compare",
+    "compare_id",
+    type=int,
+    metavar="PLAN_ID",
+    help="Show what changed since plan PLAN_ID; exit 1 if anything did.",
+)
+@click.option(
+    "--against",
+    "against_id",
+    type=int,
+    metavar="PLAN_ID",
+    help="With --compare: compare with this stored plan instead of planning now.",
+)
 @handle_errors
-def plan(config_path: Path, quiet: bool, as_json: bool) -> None:
+def plan(
+    config_path: Path,
+    quiet: bool,
+    as_json: bool,
+    report_path: Path | None,
+    show: tuple[str, ...],
+    compare_id: int | None,
+    against_id: int | None,
+) -> None:
     """Dry run: compute every payload the loader will send; write nothing to the target.
 
     Exits 1 and stores nothing when a source value has no mapping, listing each
-    value with its count and an example ticket.
+    value with its count and an example ticket.  With --compare it prints what
+    changed since an earlier plan and exits 1 when anything did, 0 when nothing
+    did, so a script can gate on a mapping edit.
 
     \b
     Example:
-      migrator plan
+      migrator plan --report dry-run.html --show 12
+      migrator plan --compare 3
     """
     from migrator.mapping import load_mapping
     from migrator.plan import plan as do_plan
+    from migrator.plan.compare import compare_plans, format_comparison
+    from migrator.plan.report import build_dry_run, report_format, write_dry_run
 
+    if show and report_path is None:
+        raise click.UsageError("--show needs --report FILE")
+    if against_id is not None and compare_id is None:
+        raise click.UsageError("--against needs --compare PLAN_ID")
+    if report_path is not None:
+        report_format(report_path)  # a wrong suffix fails before anything is planned
     config, staging = _open(config_path)
-    mapping = load_mapping(config.mapping_path)
-    summary = do_plan(staging, mapping, make_progress(quiet or as_json))
+    out: dict[str, Any] = {}
+    mapping = None
+    plan_id = against_id
+    if plan_id is None:
+        mapping = load_mapping(config.mapping_path)
+        summary = do_plan(staging, mapping, make_progress(quiet or as_json))
+        plan_id = summary.plan_id
+        out = {"plan_id": summary.plan_id, **summary.as_dict()}
+        if not as_json:
+            _say(quiet, summary.line())
+            if not quiet:
+                for kind, n in summary.warnings.items():
+                    click.echo(f"  warning {kind}: {n} ticket(s)")
+                for name, n in summary.dropped.items():
+                    click.echo(f"  not migrated: {name} on {n} ticket(s) (not in the mapping)")
+    if report_path is not None:
+        path = report_path if report_path.is_absolute() else config.base / report_path
+        data = build_dry_run(staging, plan_id, list(show), mapping=mapping)
+        write_dry_run(data, path)
+        for ident in data["not_found"]:
+            click.echo(f"warning: --show {ident}: no such ticket in plan {plan_id}", err=True)
+        if not as_json:
+            _say(quiet, f"wrote {path}")
+    comparison = None if compare_id is None else compare_plans(staging, compare_id, plan_id)
     if as_json:
-        click.echo(
-            json.dumps({"plan_id": summary.plan_id, **summary.as_dict()}, ensure_ascii=False)
-        )
-        return
-    _say(quiet, summary.line())
-    if not quiet:
-        for kind, n in summary.warnings.items():
-            click.echo(f"  warning {kind}: {n} ticket(s)")
-        for name, n in summary.dropped.items():
-            click.echo(f"  not migrated: {name} on {n} ticket(s) (not in the mapping)")
+        if comparison is not None:
+            out["comparison"] = comparison.as_dict()
+        click.echo(json.dumps(out, ensure_ascii=False))
+    elif comparison is not None:
+        click.echo(format_comparison(comparison), nl=False)
+    if comparison is not None and comparison.has_differences:
+        sys.exit(1)
 
 
 @main.command()
 @config_option
 @quiet_option
 @click.option("--retry-failed", is_flag=True, help="Try tickets and comments that failed before.")
-@click.option("--limit", type=click.IntRange(min=1), help="Load at most N tickets (a pilot).")
+@click.option("--limit", type=click.IntRange(min=1), help="Load at most N tickets.")
+@click.option("--batch", "batch", metavar="NAME", help="Load only this batch (see `batch create`).")
 @handle_errors
-def load(config_path: Path, quiet: bool, retry_failed: bool, limit: int | None) -> None:
+def load(
+    config_path: Path, quiet: bool, retry_failed: bool, limit: int | None, batch: str | None
+) -> None:
     """Create the planned tickets in the target, exactly once (resumable).
 
     A rerun continues where the last one stopped and never creates a ticket or
@@ -175,7 +244,7 @@ def load(config_path: Path, quiet: bool, retry_failed: bool, limit: int | None) 
 
     \b
     Example:
-      migrator load
+      migrator load --batch pilot
     """
     from migrator.connectors import make_target
     from migrator.load import load as do_load
@@ -184,7 +253,12 @@ def load(config_path: Path, quiet: bool, retry_failed: bool, limit: int | None) 
     target = make_target(config)
     try:
         summary = do_load(
-            staging, target, make_progress(quiet), retry_failed=retry_failed, limit=limit
+            staging,
+            target,
+            make_progress(quiet),
+            retry_failed=retry_failed,
+            limit=limit,
+            batch=batch,
         )
     finally:
         target.close()
@@ -196,6 +270,131 @@ def load(config_path: Path, quiet: bool, retry_failed: bool, limit: int | None) 
             err=True,
         )
         sys.exit(1)
+
+
+@main.group()
+def batch() -> None:
+    """Named selections of tickets to load in stages: a pilot first, then the rest.
+
+    \b
+    Example:
+      migrator batch create pilot --where "component = 'core'" --limit 50
+      migrator load --batch pilot
+    """
+
+
+@batch.command("create")
+@click.argument("name")
+@config_option
+@click.option("--where", help="Filter, e.g. \"project = 'core' and status != 'closed'\".")
+@click.option(
+    "--ids",
+    "ids_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File with one source id or origin key per line.",
+)
+@click.option("--limit", type=click.IntRange(min=1), help="At most N tickets.")
+@handle_errors
+def batch_create(
+    name: str, config_path: Path, where: str | None, ids_file: Path | None, limit: int | None
+) -> None:
+    """Create a batch from staged tickets that are in no batch yet.
+
+    Fields for --where: id, project, type, status, resolution, priority,
+    severity, reporter, assignee, milestone, version, component, label,
+    created, updated, closed, title, custom.NAME; operators = != < <= > >=,
+    in (...), not in (...), like '%x%', is [not] null; and, or, not, ( ).
+
+    \b
+    Example:
+      migrator batch create pilot --where "component = 'core'" --limit 50
+    """
+    from migrator.load.batches import create_batch
+
+    _, staging = _open(config_path)
+    info = create_batch(staging, name, where=where, ids_file=ids_file, limit=limit)
+    click.echo(f"batch {info.name}: {info.tickets} tickets")
+
+
+@batch.command("list")
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON array.")
+@handle_errors
+def batch_list(config_path: Path, as_json: bool) -> None:
+    """List batches with their ticket counts by load state.
+
+    \b
+    Example:
+      migrator batch list
+    """
+    from dataclasses import asdict
+
+    from migrator.load.batches import list_batches
+
+    _, staging = _open(config_path)
+    batches = list_batches(staging)
+    if as_json:
+        click.echo(json.dumps([asdict(b) for b in batches], ensure_ascii=False))
+        return
+    for b in batches:
+        states = ", ".join(f"{n} {k}" for k, n in sorted(b.states.items()) if n)
+        click.echo(f"{b.name}: {b.tickets} tickets ({states})")
+
+
+@batch.command("show")
+@click.argument("name")
+@config_option
+@handle_errors
+def batch_show(name: str, config_path: Path) -> None:
+    """Show one batch: how it was selected and where its tickets stand.
+
+    \b
+    Example:
+      migrator batch show pilot
+    """
+    from dataclasses import asdict
+
+    from migrator.load.batches import show_batch
+
+    _, staging = _open(config_path)
+    click.echo(json.dumps(asdict(show_batch(staging, name)), ensure_ascii=False, indent=2))
+
+
+@main.command()
+@config_option
+@quiet_option
+@click.option("--batch", "batch", metavar="NAME", required=True, help="The batch to undo.")
+@click.option("--close", is_flag=True, help="Close and unmark instead of deleting.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@handle_errors
+def rollback(config_path: Path, quiet: bool, batch: str, close: bool, yes: bool) -> None:
+    """Remove what a batch created in the target, and only that; its tickets become pending.
+
+    With --close, tickets are closed, noted as rolled back and their origin
+    marker cleared (for targets where deleting is not allowed).
+
+    \b
+    Example:
+      migrator rollback --batch pilot
+    """
+    from migrator.connectors import make_target
+    from migrator.load.batches import show_batch
+    from migrator.load.rollback import rollback as do_rollback
+
+    config, staging = _open(config_path)
+    info = show_batch(staging, batch)
+    created = sum(n for k, n in info.states.items() if k != "pending")
+    verb = "close" if close else "DELETE"
+    if not yes and not click.confirm(
+        f"{verb} up to {created} ticket(s) of batch {batch} in {config.target.get('url')}?"
+    ):
+        raise click.Abort()
+    target = make_target(config)
+    try:
+        summary = do_rollback(staging, target, batch, make_progress(quiet), close=close)
+    finally:
+        target.close()
+    _say(quiet, summary.line())
 
 
 @main.command()

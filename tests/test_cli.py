@@ -11,8 +11,14 @@ from migrator import __version__
 from migrator.cli import main
 from tests.cli_runner import run
 
-DOC = (Path(__file__).parents[1] / "docs" / "cli.md").read_text(encoding="utf-8")
+DOCS = Path(__file__).parents[1] / "docs"
+DOC = (DOCS / "cli.md").read_text(encoding="utf-8")
 COMMANDS = sorted(main.commands)
+SUBCOMMANDS = [
+    f"{name} {sub}"
+    for name, command in sorted(main.commands.items())
+    for sub in sorted(getattr(command, "commands", {}))
+]
 
 
 def test_version() -> None:
@@ -20,12 +26,14 @@ def test_version() -> None:
     assert result.exit_code == 0 and __version__ in result.output
 
 
-@pytest.mark.parametrize("name", COMMANDS)
+@pytest.mark.parametrize("name", COMMANDS + SUBCOMMANDS)
 def test_every_command_has_help_with_an_example_and_is_documented(name: str) -> None:
-    result = run(None, name, "-h")
+    result = run(None, *name.split(), "-h")
     assert result.exit_code == 0
     assert "Example:" in result.output and f"migrator {name}" in result.output
-    command = main.commands[name]
+    command: click.Command = main
+    for word in name.split():
+        command = command.commands[word]  # type: ignore[attr-defined]
     assert f"## migrator {name}\n" in DOC
     section = DOC.split(f"## migrator {name}\n", 1)[1].split("\n## ", 1)[0]
     summary = (command.help or "").strip().split("\n\n")[0]
@@ -47,3 +55,10 @@ def test_init_writes_a_config_that_loads(tmp_path: Path) -> None:
     assert again.exit_code == 2 and "--force" in again.stderr
     unknown = run(None, "init", "--source", "bugzilla", "--target", "redmine")
     assert unknown.exit_code == 2 and "no template for bugzilla" in unknown.stderr
+
+
+def test_cli_doc_is_generated_from_the_help() -> None:
+    import runpy
+
+    render = runpy.run_path(str(DOCS / "gen_cli.py"))["render"]
+    assert render() == DOC, "docs/cli.md is stale: run `python docs/gen_cli.py`"

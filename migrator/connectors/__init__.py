@@ -7,7 +7,7 @@ from migrator.connectors.base import Capabilities, Page, ReadBack, Source, Targe
 from migrator.errors import ConfigError
 from migrator.staging.blobs import BlobStore
 
-SOURCES = ("trac", "csv", "xlsx")
+SOURCES = ("trac", "roundup", "csv", "xlsx")
 TARGETS = ("redmine",)
 
 
@@ -17,6 +17,10 @@ def make_source(config: Config) -> Source:
         from migrator.connectors import trac
 
         return trac.from_config(config.source, config.base)
+    if kind == "roundup":
+        from migrator.connectors import roundup
+
+        return roundup.from_config(config.source, config.base)
     if kind in ("csv", "xlsx"):
         from migrator.connectors import spreadsheet
 

@@ -13,8 +13,8 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 from typing import Any
+from urllib.parse import urlsplit
 
 from migrator.connectors.base import Capabilities, ReadBack
 from migrator.errors import ConfigError, TargetError
@@ -49,6 +49,7 @@ class RedmineTarget:
         self._meta: dict[str, dict[str, int]] | None = None
         self._user_logins: dict[int, str] = {}
         self._field_id: int | None = None
+        self._closed_status: int | None = None
         self.capabilities = Capabilities(
             set_author=False, set_timestamps=False, set_status_on_create=False
         )
@@ -97,6 +98,14 @@ class RedmineTarget:
                 meta["user"][u["login"]] = u["id"]
                 self._user_logins[u["id"]] = u["login"]
         self._field_id = self._legacy_field_id(admin)
+        self._closed_status = next(
+            (
+                s["id"]
+                for s in self.http.get_json("/issue_statuses.json")["issue_statuses"]
+                if s.get("is_closed")
+            ),
+            None,
+        )
         self._meta = meta
 
     def _legacy_field_id(self, admin: bool) -> int:
@@ -255,6 +264,30 @@ class RedmineTarget:
             json={"issue": {"notes": comment["body"]}},
             headers=self._as(comment.get("author")),
             idempotent=False,
+        )
+
+    def delete_ticket(self, target_id: str) -> None:
+        self.preflight()
+        self.http.request(
+            "DELETE", f"/issues/{target_id}.json", ok=lambda r: r.status_code in (200, 204, 404)
+        )
+
+    def retire_ticket(self, target_id: str, origin: str) -> None:
+        """Where deleting is not allowed: close, say why, and free the origin for a reload."""
+        self.preflight()
+        assert self._meta is not None
+        closed = self._closed_status
+        issue: dict[str, Any] = {
+            "notes": f"Rolled back by migrator: this copy of {origin} is not migrated.",
+            "custom_fields": [{"id": self._field_id, "value": f"rolled-back:{origin}"}],
+        }
+        if closed is not None:
+            issue["status_id"] = closed
+        self.http.request(
+            "PUT",
+            f"/issues/{target_id}.json",
+            json={"issue": issue},
+            ok=lambda r: r.status_code in (200, 204, 404),
         )
 
     # -- reads -----------------------------------------------------------

@@ -83,6 +83,10 @@ MARKUPS = {
     "": "plain",
 }
 
+SECTION_KEYS = frozenset(
+    {"type", "url", "api_key", "project", "name", "workers", "markup", "private_notes"}
+)
+
 # Journal detail names (property "attr") -> canonical ticket fields.
 ATTR_FIELDS = {
     "status_id": "status",
@@ -877,6 +881,13 @@ def _server_message(response: requests.Response) -> str:
 def from_config(section: dict[str, Any], base: Path, *, since: str | None = None) -> RedmineSource:
     """``[source]`` with ``type = "redmine"``: url, api_key (a secret reference), and
     optionally project, name, workers, markup, private_notes."""
+    unknown = sorted(set(section) - SECTION_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"unknown key(s) {', '.join(unknown)} in [source]",
+            where="[source]",
+            remedy=f"use only {', '.join(sorted(SECTION_KEYS))} (see docs/sources/redmine.md)",
+        )
     url, key = section.get("url"), section.get("api_key")
     if not isinstance(url, str) or not url:
         raise ConfigError(

@@ -585,6 +585,7 @@ class SpreadsheetSource:
             ) from None
         self.table = table
         self.name = name or table.path.stem
+        self.warnings: list[str] = []  # the Source protocol; a spreadsheet has nothing partial
         self.markup = markup
         self.page_size = page_size
         self.index = _indexes(table, columns, TICKET_FIELDS, "source.columns")

@@ -26,6 +26,7 @@ from sqlalchemy import Connection, select, update
 from migrator.connectors.base import Target
 from migrator.errors import PermanentTargetError, TargetError
 from migrator.http import AmbiguousWriteError
+from migrator.load.batches import batch_origins
 from migrator.progress import Progress
 from migrator.staging import Staging
 from migrator.staging import schema as s
@@ -231,9 +232,11 @@ def load(
     *,
     retry_failed: bool = False,
     limit: int | None = None,
+    batch: str | None = None,
 ) -> LoadSummary:
     started = time.monotonic()
     plan = staging.latest_plan()
+    only = batch_origins(staging, batch) if batch is not None else None
     summary = LoadSummary(plan_id=plan.id)
     _seed_state(staging, plan.id)
     target.preflight()
@@ -246,10 +249,14 @@ def load(
         )
     run_id = staging.start_run("load")
     loader = _Loader(staging, target, summary, retry_failed)
-    progress.start("load", plan.tickets if limit is None else min(limit, plan.tickets))
+    total = plan.tickets if only is None else len(only)
+    progress.start("load", total if limit is None else min(limit, total))
     seen = 0
+    rows = staging.iter_planned(plan.id)
+    if only is not None:
+        rows = (r for r in rows if r.origin in only)
     try:
-        for chunk in _chunks(staging.iter_planned(plan.id), 100):
+        for chunk in _chunks(rows, 100):
             with staging.begin() as conn:
                 states = {
                     r.key: r

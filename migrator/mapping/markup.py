@@ -899,7 +899,9 @@ class _MarkdownTokens:
                 out.append(Para(self.inline(self.tokens[i + 1])))
                 i += 3
             elif typ == "fence":
-                lang = t.info.strip().split()[0] if t.info.strip() else None
+                # Only a language name is kept; renderers show nothing of the info string.
+                info = t.info.split()
+                lang = info[0] if info and re.fullmatch(r"[\w+#.-]+", info[0]) else None
                 out.append(CodeBlock(_chomp(t.content), lang))
                 i += 1
             elif typ == "code_block":
@@ -1017,10 +1019,12 @@ def _chomp(s: str) -> str:
 # --------------------------------------------------------------------------- Textile / Jira readers
 
 
-_X_HEADING = re.compile(r"h([1-6])(?:\([^)]*\)|\{[^}]*\}|\[[^\]]*\]|[<>=]+)*\.\s+(.*)$")
-_X_BQ = re.compile(r"bq(?:\([^)]*\)|\{[^}]*\}|\[[^\]]*\])*\.\s+(.*)$")
-_X_P = re.compile(r"p(?:\([^)]*\)|\{[^}]*\}|\[[^\]]*\]|[<>=]+)*\.\s+(.*)$")
-_X_LIST = re.compile(r"([*#-]+)(?:\([^)]*\)|\{[^}]*\})*\s+(.*)$")
+# Textile block and phrase attributes: (class #id), {css: style}, [lang], alignment.
+_X_ATTR = r"(?:\([\w\s#-]*\)|\{[\w\s:;#%.,()-]*\}|\[[a-zA-Z-]+\])"
+_X_HEADING = re.compile(rf"h([1-6])(?:{_X_ATTR}|[<>=]+)*\.\s+(.*)$")
+_X_BQ = re.compile(rf"bq{_X_ATTR}*\.\s+(.*)$")
+_X_P = re.compile(rf"p(?:{_X_ATTR}|[<>=]+)*\.\s+(.*)$")
+_X_LIST = re.compile(rf"([*#-]+){_X_ATTR}*\s+(.*)$")
 _X_RULE = re.compile(r"(?:( ?[-*_] ?){3,}|-{4,})$")
 _X_BLOCK_START = re.compile(r"(?:h[1-6]|bq|p|bc|pre)[.(]|\||<pre|\{(?:code|noformat|quote)|>")
 _ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
@@ -1146,49 +1150,21 @@ class _WikiReader:
         return out
 
     def code_block(self, lines: list[str], i: int) -> tuple[int, Block] | None:
+        """A code block starting at line i: (index of the next line to read, block)."""
         s = lines[i].strip()
         if self.jira:
             m = re.match(r"\{(code|noformat)(?::([^}|]*)[^}]*)?\}(.*)$", s)
             if not m:
                 return None
             tag = m.group(1)
-            close = "{" + tag + "}"
-            first = m.group(3)
-            body: list[str] = [first] if first else []
-            j = i + 1 if not first or close not in first else i
-            if first and close in first:
-                return i + 1, CodeBlock(first.split(close, 1)[0], m.group(2) or None)
-            while j < len(lines) and close not in lines[j]:
-                body.append(lines[j])
-                j += 1
-            if j >= len(lines):
-                return j, _literal("\n".join(lines[i:]), f"unclosed {{{tag}}} block", self.warnings)
-            last = lines[j].split(close, 1)[0]
-            if last:
-                body.append(last)
             lang = (m.group(2) or "").strip() or None
-            return j + 1, CodeBlock("\n".join(body), lang if tag == "code" else None)
+            return self.fenced(
+                lines, i, m.group(3), "{" + tag + "}", lang if tag == "code" else None
+            )
         m = re.match(r"<pre>(?:\s*<code(?:\s+class=[\"']?([\w+#.-]+)[\"']?)?>)?(.*)$", s)
         if m:
-            lang = m.group(1)
-            rest = m.group(2)
             closing = "</code></pre>" if "<code" in s else "</pre>"
-            body = []
-            j = i
-            if rest and closing in rest:
-                return i + 1, CodeBlock(rest.split(closing, 1)[0], lang)
-            if rest:
-                body.append(rest)
-            j = i + 1
-            while j < len(lines) and closing not in lines[j]:
-                body.append(lines[j])
-                j += 1
-            if j >= len(lines):
-                return j, _literal("\n".join(lines[i:]), "unclosed <pre> block", self.warnings)
-            last = lines[j].split(closing, 1)[0]
-            if last:
-                body.append(last)
-            return j + 1, CodeBlock("\n".join(body), lang)
+            return self.fenced(lines, i, m.group(2), closing, m.group(1))
         m = re.match(r"bc(\.\.?)\s(.*)$", s)
         if m:
             body = [m.group(2)]
@@ -1198,6 +1174,30 @@ class _WikiReader:
                 j += 1
             return j, CodeBlock("\n".join(body))
         return None
+
+    def fenced(
+        self, lines: list[str], i: int, first: str, close: str, lang: str | None
+    ) -> tuple[int, Block]:
+        """The body from ``first`` (the rest of line i) up to ``close``.
+
+        Text after ``close`` on its line is left in ``lines`` to be read as the
+        next block, so nothing on that line is lost.
+        """
+        if close in first:
+            body, _, after = first.partition(close)
+            return _resume(lines, i, after), CodeBlock(body, lang)
+        parts = [first] if first else []
+        j = i + 1
+        while j < len(lines) and close not in lines[j]:
+            parts.append(lines[j])
+            j += 1
+        if j >= len(lines):
+            what = f"unclosed {close.replace('/', '')} block"
+            return j, _literal("\n".join(lines[i:]), what, self.warnings)
+        last, _, after = lines[j].partition(close)
+        if last:
+            parts.append(last)
+        return _resume(lines, j, after), CodeBlock("\n".join(parts), lang)
 
     def list_block(self, lines: list[str], i: int, out: list[Block]) -> int:
         """Consume the list starting at line i; return the index of the line after it."""
@@ -1270,8 +1270,14 @@ class _WikiReader:
             return stack[-1][1] if stack else root
 
         pos = 0
-        for m in self.inline_re.finditer(text):
+        for m in _tokens(
+            text, _JIRA_CANDIDATE if self.jira else _TEXTILE_CANDIDATE, self.inline_re
+        ):
             kind = m.lastgroup or ""
+            if kind == "open" and m.start() and not text[m.start() - 1].isspace():
+                mark = m.group("om")
+                if any(mk == mark for mk, _ in stack):
+                    kind = "reclose"  # "a*b*": the second '*' closes
             if kind == "close" and not any(mk == m.group("cm") for mk, _ in stack):
                 continue
             if kind == "open" and not _has_closer(text, m.end(), m.group("om")):
@@ -1303,8 +1309,8 @@ class _WikiReader:
                 cur().append(BREAK)
             elif kind == "open":
                 stack.append((m.group("om"), []))
-            elif kind == "close":
-                mark = m.group("cm")
+            elif kind in ("close", "reclose"):
+                mark = m.group("cm") if kind == "close" else m.group("om")
                 while stack:
                     mk, children = stack.pop()
                     if mk == mark:
@@ -1326,6 +1332,28 @@ class _WikiReader:
         return root
 
 
+# Every Textile / Jira inline token starts with one of these characters.
+_TEXTILE_CANDIDATE = re.compile(r"[<@\"!{*_+^~%?-]")
+_JIRA_CANDIDATE = re.compile(r"[\\{\[!*_+^~?-]")
+
+
+def _tokens(
+    text: str, candidate: re.Pattern[str], rules: re.Pattern[str]
+) -> Iterator[re.Match[str]]:
+    """``rules`` matches tried only where ``candidate`` finds a possible start: much faster."""
+    pos = 0
+    while True:
+        c = candidate.search(text, pos)
+        if c is None:
+            return
+        m = rules.match(text, c.start())
+        if m is None or m.end() == m.start():
+            pos = c.start() + 1
+            continue
+        yield m
+        pos = m.end()
+
+
 _WIKI_STYLES: Final = {
     "*": "strong",
     "**": "strong",
@@ -1338,7 +1366,7 @@ _WIKI_STYLES: Final = {
     "??": "em",
     "%": "span",
 }
-_ATTRS = r"(?:\([^)\n]*\)|\{[^}\n]*\}|\[[^\]\n]*\])*"
+_ATTRS = _X_ATTR + "*"
 _TEXTILE_INLINE = re.compile(
     rf"""
     (?P<notextile><notextile>(?P<nt>.*?)</notextile>)
@@ -1359,7 +1387,7 @@ _JIRA_INLINE = re.compile(
     (?P<escape>\\[^\w\s\\])
     |(?P<code>\{\{(?P<c>.+?)\}\})
     |(?P<link>\[(?:(?P<label>[^|\]\n]*)\|)?(?P<url>(?:https?|ftps?|sftp|mailto|file):[^\]\n|]+)\])
-    |(?P<image>!(?P<src>[^\s!|]+)(?:\|[^!\n]*)?!)
+    |(?P<image>!(?P<src>[^\s!|]+)(?:\|[\w=,.%\s-]*)?!)
     |(?P<color>\{color(?::[^}\n]*)?\}|\{anchor:[^}\n]*\})
     |(?P<macro>\{\w+(?::[^}\n]*)?\})
     |(?P<br>\\\\)
@@ -1409,6 +1437,14 @@ def _merge_text(nodes: list[Inline]) -> None:
             del nodes[i]
         else:
             i += 1
+
+
+def _resume(lines: list[str], j: int, after: str) -> int:
+    """Where reading goes on after a block that ended inside line j."""
+    if after.strip():
+        lines[j] = after
+        return j
+    return j + 1
 
 
 def _read_textile(text: str, warnings: list[str]) -> list[Block]:
@@ -2208,6 +2244,8 @@ class _PlainWriter(_Writer):
 
 
 class _TracWriter(_Writer):
+    """Trac WikiFormatting; Trac is a source in practice, this makes every pair defined."""
+
     def para(self, inlines: list[Inline]) -> str:
         out = []
         for line in self.inlines(inlines).split("\n"):
@@ -2215,9 +2253,9 @@ class _TracWriter(_Writer):
             if (
                 _T_LIST.match(line)
                 or _T_HEADING.match(line)
-                or line.startswith(("||", "----", ">"))
+                or line.startswith(("||", "----", ">", "{{{", "}}}"))
             ):
-                line = "!" + line if not line[0].isalnum() else line
+                line = "^^" + line  # an empty superscript: Trac's own escape for line starts
             out.append(line)
         return "\n".join(out)
 
@@ -2231,7 +2269,8 @@ class _TracWriter(_Writer):
                 "markup-approximate: a code block contains a }}} line, indented by one space"
             )
             text = re.sub(r"^(\s*\}\}\})", r" \1", text, flags=re.M)
-        head = f"{{{{{{\n#!{lang}" if lang else "{{{"
+        known = lang and re.fullmatch(r"[\w+-][\w+/-]*", lang)
+        head = f"{{{{{{\n#!{lang}" if known else "{{{"
         return f"{head}\n{text}\n}}}}}}"
 
     def list_block(self, node: ListBlock, depth: int) -> str:
@@ -2281,11 +2320,19 @@ class _TracWriter(_Writer):
         return f"{mark[kind]}{inner}{mark[kind]}" if kind in mark else inner
 
     def text(self, s: str, prev: str, nxt: str) -> str:
-        return re.sub(
-            r"'{2,}|\*\*|//|__|~~|,,|\^|\{\{\{|\}\}\}|`|\[|\\\\|\|\||!",
-            lambda m: "!" + m.group() if m.group() != "!" else "!",
-            s,
-        )
+        out: list[str] = []
+        pos = 0
+        for m in _trac_tokens(s):
+            kind = m.lastgroup or ""
+            url = (
+                kind in ("shref", "shrefbr") and (m["sns"] or m["sbs"] or "").lower() in URL_SCHEMES
+            )
+            if url or kind in ("refbang", "camelbang") or m.group().startswith("!"):
+                continue
+            out.append(s[pos : m.start()] + "!")
+            pos = m.start()
+        out.append(s[pos:])
+        return "".join(out)
 
     def code(self, s: str, prev: str, nxt: str) -> str:
         return f"{{{{{{{s}}}}}}}" if "}}}" not in s else f"`{s}`"

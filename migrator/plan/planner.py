@@ -100,8 +100,8 @@ def plan(staging: Staging, mapping: Mapping, progress: Progress) -> PlanSummary:
                 for key in planned.unmapped:
                     unmapped[key] += 1
                     examples.setdefault(key, ticket.origin)
-                for w in planned.warnings:
-                    warnings[_warning_kind(w)] += 1
+                for kind in {_warning_kind(w) for w in planned.warnings}:
+                    warnings[kind] += 1  # tickets with this kind of warning
                 for name in present_fields(ticket) - accounted:
                     dropped[name] += 1
                 for tfield in mapping.values:

@@ -7,7 +7,6 @@ template like every other text, so a chart cannot carry markup either.
 from __future__ import annotations
 
 import unicodedata
-from collections import Counter
 from typing import Any
 
 LABEL_WIDTH = 170  # px for the target value names
@@ -29,28 +28,23 @@ def _shorten(text: str, columns: int = LABEL_CHARS) -> str:
     return text
 
 
-def bar_chart(rows: list[dict[str, Any]], labels: dict[str, str]) -> dict[str, Any]:
-    """Planned and in-target counts per target value, largest first."""
-    planned: Counter[str] = Counter()
-    found: Counter[str] = Counter()
-    for r in rows:
-        planned[r["target"]] += r["planned"]
-        found[r["target"]] += r["in_target"]
-    order = sorted(planned, key=lambda k: (-planned[k], k))
-    top = max(planned.values(), default=0) or 1
+def bar_chart(totals: list[dict[str, Any]], labels: dict[str, str]) -> dict[str, Any]:
+    """Planned and found-in-target counts per target value, in the order given."""
+    top = max((max(r["planned"], r["in_target"]) for r in totals), default=0) or 1
     bars = []
-    for i, name in enumerate(order):
+    for i, r in enumerate(totals):
         y = TOP + i * ROW_HEIGHT
+        name = r["value"] or labels["empty"]
         bars.append(
             {
-                "label": name or labels["empty"],
-                "short": _shorten(name or labels["empty"]),
+                "label": name,
+                "short": _shorten(name),
                 "y": y,
-                "planned": planned[name],
-                "in_target": found[name],
-                "planned_width": round(BAR_AREA * planned[name] / top, 1),
-                "in_target_width": round(BAR_AREA * found[name] / top, 1),
-                "ok": planned[name] == found[name],
+                "planned": r["planned"],
+                "in_target": r["in_target"],
+                "planned_width": round(BAR_AREA * r["planned"] / top, 1),
+                "in_target_width": round(BAR_AREA * r["in_target"] / top, 1),
+                "ok": r["planned"] == r["in_target"],
             }
         )
     return {

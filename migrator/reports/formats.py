@@ -197,7 +197,7 @@ def html(data: dict[str, Any], labels: dict[str, str], lang: str) -> str:
         }
         for number, (section, names) in enumerate(SECTIONS, 1)
     ]
-    charts = {name: bar_chart(rows, labels) for name, rows in data["cross"].items()}
+    charts = {name: bar_chart(rows, labels) for name, rows in data["totals"].items()}
     return (
         _env()
         .get_template(f"{BASE}.html")

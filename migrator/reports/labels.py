@@ -74,6 +74,8 @@ EN: dict[str, str] = {
     "chart.planned": "Planned",
     "chart.in_target": "In target (read back)",
     "chart.title": "Planned and in target, per target value",
+    "chart.caption": "Per target value: tickets planned with it, and tickets that have it in "
+    "the target, whatever was planned.",
     # differences
     "differences": "Differences",
     "differences.intro": "Fields whose value in the target differs from the plan, as read back "
@@ -257,6 +259,8 @@ JA: dict[str, str] = {
     "chart.planned": "計画",
     "chart.in_target": "移行先で確認（読み戻し）",
     "chart.title": "移行先の値ごとの計画数と確認数",
+    "chart.caption": "移行先の値ごとに、その値で計画したチケット数と、計画にかかわらず移行先で"
+    "その値になっているチケット数。",
     "differences": "差異",
     "differences.intro": "`migrator verify` が移行先から読み戻した値が計画と異なる項目です。"
     "長い本文は最初に異なる箇所の前後を示します。",

@@ -113,6 +113,7 @@ def build(
     # Plan side: cross tables, planned comments, what the target cannot hold.
     cross: dict[str, Counter[tuple[str, str]]] = {name: Counter() for name in CROSS}
     in_target: dict[str, Counter[tuple[str, str]]] = {name: Counter() for name in CROSS}
+    read_back: dict[str, Counter[str]] = {name: Counter() for name in CROSS}
     planned_comments: dict[str, int] = {}
     planned_files: dict[str, int] = {}
     not_carried: list[dict[str, Any]] = []
@@ -128,8 +129,10 @@ def build(
                     continue
                 pair = (_joined(source_values, fields), _text(payload[name]))
                 cross[name][pair] += 1
-                if check is not None and _text(actual.get(name)) == pair[1]:
-                    in_target[name][pair] += 1
+                if check is not None:
+                    read_back[name][_text(actual.get(name))] += 1
+                    if _text(actual.get(name)) == pair[1]:
+                        in_target[name][pair] += 1
             planned_comments[row.origin] = len(payload.get("comments", []))
             carried = payload.get("attachments")
             planned_files[row.origin] = len(carried or [])
@@ -273,6 +276,8 @@ def build(
             ]
             for name in CROSS
         },
+        # Per target value: planned, and found in the target whatever was planned.
+        "totals": {name: _totals(cross[name], read_back[name]) for name in CROSS},
         "differences": differences,
         "failures": failures,
         "not_migrated": {
@@ -311,6 +316,16 @@ def build(
         "roles": ["lead", "source_owner", "target_owner", "business"],
     }
     return data
+
+
+def _totals(planned: Counter[tuple[str, str]], found: Counter[str]) -> list[dict[str, Any]]:
+    per_value: Counter[str] = Counter()
+    for (_, value), n in planned.items():
+        per_value[value] += n
+    return [
+        {"value": value, "planned": per_value[value], "in_target": found[value]}
+        for value in sorted(set(per_value) | set(found), key=lambda v: (-per_value[v], v))
+    ]
 
 
 def fingerprint(data: dict[str, Any]) -> str:

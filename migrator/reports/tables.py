@@ -20,6 +20,7 @@ class Column:
     link: str | None = None  # key of a URL that this cell links to (HTML)
     brief: str | None = None  # key of a shortened value for HTML and Markdown
     check: str | None = None  # key of a value this cell should equal; flagged when not
+    grouped: bool = False  # shown once per group of rows (HTML), see Table.group
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,19 @@ class Table:
     intro: str = ""
     empty: str = ""
     notes: list[str] = field(default_factory=list)
+    group: str | None = None  # rows with the same value here belong together
+
+    def spans(self) -> list[int]:
+        """Per row: how many rows its group spans from here, or 0 inside a group."""
+        if self.group is None:
+            return [1] * len(self.rows)
+        out = [0] * len(self.rows)
+        start = 0
+        for i in range(1, len(self.rows) + 1):
+            if i == len(self.rows) or self.rows[i][self.group] != self.rows[start][self.group]:
+                out[start] = i - start
+                start = i
+        return out
 
 
 # Sections in document order, each with its tables; a table named like its
@@ -150,9 +164,9 @@ def build_tables(data: dict[str, Any], labels: dict[str, str]) -> list[Table]:
             "differences",
             L["differences"],
             [
-                col("origin", L["col.origin"], "code", link="source_url"),
-                col("title", L["col.title"]),
-                col("target_id", L["col.target_id"], link="target_url"),
+                col("origin", L["col.origin"], "code", link="source_url", grouped=True),
+                col("title", L["col.title"], grouped=True),
+                col("target_id", L["col.target_id"], link="target_url", grouped=True),
                 col("field", L["col.field"]),
                 col("expected", L["col.expected"], brief="expected_brief"),
                 col("actual", L["col.actual"], brief="actual_brief"),
@@ -161,6 +175,7 @@ def build_tables(data: dict[str, Any], labels: dict[str, str]) -> list[Table]:
             ],
             [{**d, "field": field_label(L, d["field"])} for d in data["differences"]],
             empty=L["differences.none"],
+            group="origin",
         )
     )
     tables.append(
@@ -282,7 +297,7 @@ def build_tables(data: dict[str, Any], labels: dict[str, str]) -> list[Table]:
         Table(
             "signoff",
             L["signoff"],
-            [col("item", L["col.item"]), col("value", L["col.value"], "code")],
+            [col("item", L["col.item"]), col("value", L["col.value"])],
             [
                 {"item": L["signoff.date"], "value": so["date"]},
                 {"item": L["signoff.result"], "value": verdict(data, L)},

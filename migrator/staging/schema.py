@@ -5,6 +5,8 @@ Tables, in pipeline order:
 - ``source_tickets``: raw (as fetched) and canonical JSON, content hash.
 - ``plans`` / ``planned_tickets``: the payloads the loader will send, with
   the digest of the mapping that produced them.
+- ``batches`` / ``batch_tickets``: named selections (pilot, then the rest);
+  a ticket belongs to one batch at most.
 - ``load_state``: one row per target object (ticket, comment) with its state
   (pending, in-flight, done, failed), target id, attempts and last error.
   Its ``done`` rows are the id map.
@@ -111,6 +113,24 @@ load_state = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("ix_load_state_ticket", "ticket_origin", "kind", "seq"),
     Index("ix_load_state_state", "kind", "state"),
+)
+
+batches = Table(
+    "batches",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("selection", JSON, nullable=False),  # where / ids file / limit, as given
+    Column("tickets", Integer, nullable=False),
+)
+
+batch_tickets = Table(
+    "batch_tickets",
+    metadata,
+    # A ticket belongs to one batch at most: the primary key says so.
+    Column("origin", String(255), primary_key=True),
+    Column("batch", String(64), ForeignKey("batches.name"), nullable=False),
+    Index("ix_batch_tickets_batch", "batch", "origin"),
 )
 
 verifications = Table(

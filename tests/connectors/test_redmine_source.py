@@ -353,6 +353,8 @@ def test_from_config(seeded: Seeded, tmp_path: Path, monkeypatch: pytest.MonkeyP
     src.close()
     with pytest.raises(ConfigError, match="url is required"):
         from_config({"type": "redmine", "api_key": "$env:X"}, tmp_path)
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) projects"):
+        from_config({**section, "projects": "demo"}, tmp_path)
     with pytest.raises(ConfigError, match="secrets must be references"):
         from_config({**section, "api_key": seeded.instance.api_key}, tmp_path)
     with pytest.raises(SourceError, match="no project 'nope'"):

@@ -429,6 +429,21 @@ def test_code_block_in_a_list_item_stays_in_the_item_where_the_target_allows() -
     ]
 
 
+SOUP = [*"*_-+^~%?@&<>\"![]{}|=#:/.,'\\`() \n\t", "{{{", "}}}", "||", "'''", "[[", "]]"]
+SOUP += ["http://x.com/", "<pre>", "</pre>", "```", "h1. ", " * ", " 1. ", "{code}"]
+SOUP += ["{noformat}", "{quote}", "bq. ", "> ", "#!python\n", "word", "日本", "🎉"]
+
+
+def test_random_markup_soup_never_raises() -> None:
+    """Seeded noise made of every syntax's markers: any pair converts, the same each time."""
+    rnd = random.Random(20240611)
+    for _ in range(300):
+        text = "".join(rnd.choice(SOUP) for _ in range(rnd.randint(1, 40)))
+        for source in SYNTAXES:
+            for target in SYNTAXES:
+                assert convert(text, source, target) == convert(text, source, target)
+
+
 def test_output_is_deterministic() -> None:
     text = page("TracLinks")
     for target in TARGETS:
@@ -466,6 +481,13 @@ def test_real_text_as_plain_renders_as_written_in_markdown(name: str) -> None:
     text = page(name)
     rendered = parse_html(MD.render(convert(text, "plain", "markdown").text))
     assert squash("".join(rendered.text)) == squash(text)
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_plain_text_round_trips_through_trac_markup(text: str) -> None:
+    """Writing Trac is rare (Trac is a source), but it escapes like the others."""
+    trac = convert(text, "plain", "trac").text
+    assert squash(convert(trac, "trac", "plain").text) == squash(text)
 
 
 @pytest.mark.redmine

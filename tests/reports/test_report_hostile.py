@@ -8,6 +8,7 @@ error); the Redmine test makes the real target refuse and change tickets.
 
 from __future__ import annotations
 
+import base64
 import csv
 import json
 import shutil
@@ -261,13 +262,20 @@ def test_hostile_text_through_a_real_migration(
     dataset: dict[str, Any],
     tmp_path: Path,
 ) -> None:
-    env = trac.build(tmp_path / "trac", hostile_dataset(dataset))
-    m = make_migration(env=env)
-    # The project refuses Feature tickets: real failures, reported with their (hostile) titles.
-    keep = [
-        t["id"] for t in redmine_admin.get("/trackers.json")["trackers"] if t["name"] != "Feature"
+    ds = hostile_dataset(dataset)
+    # Redmine refuses uploads over 5 MB (its default): a real failure, on a ticket whose
+    # title and file name are hostile.
+    refused = ds["tickets"][3]
+    refused["attachments"] = [
+        {
+            "filename": f"{CLOSE}.bin",
+            "time": refused["time"] + 1_000_000,
+            "author": "bob",
+            "description": "",
+            "content_b64": base64.b64encode(bytes(range(256)) * 21_000).decode(),
+        }
     ]
-    redmine_admin.send("PUT", f"/projects/{m.project}.json", {"project": {"tracker_ids": keep}})
+    m = make_migration(env=trac.build(tmp_path / "trac", ds))
     for command in ("extract", "plan"):
         result = run(m.config, command, "-q")
         assert result.exit_code == 0, result.output
@@ -304,9 +312,9 @@ def test_hostile_text_through_a_real_migration(
     )
     comment = next(d for d in data["differences"] if d["origin"] == origin(5))
     assert CLOSE in comment["expected"] and comment["actual"] == "edited"
-    refused = {f["origin"]: f for f in data["failures"] if f["kind"] == "ticket"}
-    assert refused[origin(4)]["title"] == FORMULA
-    assert "Tracker" in refused[origin(4)]["error"]
+    failed = {f["origin"]: f for f in data["failures"] if f["kind"] == "ticket"}
+    assert failed[origin(4)]["title"] == FORMULA
+    assert "422" in failed[origin(4)]["error"]
     assert data["summary"]["verdict"] == "attention"
 
     for path in (p for paths in written.values() for p in paths):

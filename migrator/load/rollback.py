@@ -1,0 +1,73 @@
+"""Undo what a batch created in the target, and only that, so the batch can be loaded again.
+
+Each ticket is removed from the target first and its staging rows reset
+after, one ticket per transaction: a rollback killed half-way is simply run
+again (a ticket already gone answers 404, which counts as removed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from migrator.connectors.base import Target
+from migrator.load.batches import batch_origins
+from migrator.progress import Progress
+from migrator.staging import Staging
+from migrator.staging import schema as s
+
+
+@dataclass
+class RollbackSummary:
+    batch: str
+    removed: int = 0
+    reset: int = 0
+    close: bool = False
+
+    def line(self) -> str:
+        verb = "closed and unmarked" if self.close else "deleted"
+        return (
+            f"rolled back batch {self.batch}: {self.removed} ticket(s) {verb} in the target, "
+            f"{self.reset} ticket(s) back to pending"
+        )
+
+
+def rollback(
+    staging: Staging, target: Target, batch: str, progress: Progress, *, close: bool = False
+) -> RollbackSummary:
+    ls = s.load_state
+    origins = batch_origins(staging, batch)
+    summary = RollbackSummary(batch, close=close)
+    with staging.begin() as conn:
+        rows = conn.execute(
+            select(ls.c.key, ls.c.state, ls.c.target_id).where(
+                ls.c.kind == "ticket", ls.c.key.in_(origins)
+            )
+        ).all()
+    target.preflight()
+    progress.start("rollback", len(rows))
+    try:
+        for key, state, target_id in sorted(rows):
+            if target_id is None and state in ("in-flight", "failed"):
+                target_id = target.find_by_origin(key)  # a create whose answer was lost
+            if target_id is not None:
+                if close:
+                    target.retire_ticket(target_id, key)
+                else:
+                    target.delete_ticket(target_id)
+                summary.removed += 1
+            with staging.begin() as conn:
+                conn.execute(ls.delete().where(ls.c.ticket_origin == key))
+                conn.execute(s.verifications.delete().where(s.verifications.c.origin == key))
+                Staging.event(
+                    conn,
+                    "rolled-back",
+                    origin=key,
+                    detail={"batch": batch, "target_id": target_id, "closed": close},
+                )
+            summary.reset += 1
+            progress.advance()
+    finally:
+        progress.finish()
+    return summary
