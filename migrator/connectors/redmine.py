@@ -50,6 +50,8 @@ class RedmineTarget:
         self._user_logins: dict[int, str] = {}
         self._field_id: int | None = None
         self._closed_status: int | None = None
+        self._scoped: dict[tuple[str, str], dict[str, int]] = {}
+        self.created_metadata: list[str] = []
         self.capabilities = Capabilities(
             set_author=False, set_timestamps=False, set_status_on_create=False
         )
@@ -77,14 +79,12 @@ class RedmineTarget:
         self.capabilities = Capabilities(
             set_author=admin, set_timestamps=False, set_status_on_create=False
         )
+        statuses = self.http.get_json("/issue_statuses.json")["issue_statuses"]
         meta = {
             "tracker": {
                 t["name"]: t["id"] for t in self.http.get_json("/trackers.json")["trackers"]
             },
-            "status": {
-                s["name"]: s["id"]
-                for s in self.http.get_json("/issue_statuses.json")["issue_statuses"]
-            },
+            "status": {s["name"]: s["id"] for s in statuses},
             "priority": {
                 p["name"]: p["id"]
                 for p in self.http.get_json("/enumerations/issue_priorities.json")[
@@ -92,20 +92,17 @@ class RedmineTarget:
                 ]
             },
             "user": {},
+            "custom_field": {},
         }
         if admin:
             for u in self._pages("/users.json", "users"):
                 meta["user"][u["login"]] = u["id"]
                 self._user_logins[u["id"]] = u["login"]
+            for cf in self.http.get_json("/custom_fields.json")["custom_fields"]:
+                if cf.get("customized_type") == "issue":
+                    meta["custom_field"][cf["name"]] = cf["id"]
         self._field_id = self._legacy_field_id(admin)
-        self._closed_status = next(
-            (
-                s["id"]
-                for s in self.http.get_json("/issue_statuses.json")["issue_statuses"]
-                if s.get("is_closed")
-            ),
-            None,
-        )
+        self._closed_status = next((s["id"] for s in statuses if s.get("is_closed")), None)
         self._meta = meta
 
     def _legacy_field_id(self, admin: bool) -> int:
@@ -136,7 +133,10 @@ class RedmineTarget:
             )
             if found.status_code == 404:
                 problems.append(f"project {project!r} not found (or the key cannot see it)")
-        for kind in ("tracker", "status", "priority"):
+        kinds = ["tracker", "status", "priority"]
+        if self.capabilities.set_author:
+            kinds.append("custom_field")  # only an admin key can list custom fields
+        for kind in kinds:
             missing = sorted(names.get(kind, set()) - set(self._meta[kind]))
             if missing:
                 problems.append(f"{kind} not in Redmine: {', '.join(missing)}")
@@ -145,6 +145,23 @@ class RedmineTarget:
             if missing:
                 problems.append(f"users not in Redmine: {', '.join(missing)}")
         return problems
+
+    def _project_ids(self, project: str, kind: str, name: str) -> int:
+        """Category or version id in a project, created on first use (idempotent by name)."""
+        path, key = {
+            "category": (f"/projects/{project}/issue_categories.json", "issue_categories"),
+            "version": (f"/projects/{project}/versions.json", "versions"),
+        }[kind]
+        cache = self._scoped.setdefault((project, kind), {})
+        if not cache:
+            cache.update({x["name"]: x["id"] for x in self.http.get_json(path)[key]})
+        if name not in cache:
+            body = {"issue_category" if kind == "category" else "version": {"name": name}}
+            # 422 "already taken" means another run made it: read the list again.
+            self.http.request("POST", path, json=body, ok=lambda r: r.status_code in (201, 422))
+            cache.update({x["name"]: x["id"] for x in self.http.get_json(path)[key]})
+            self.created_metadata.append(f"{kind} {name!r} in {project}")
+        return cache[name]
 
     def _id(self, kind: str, name: str | None) -> int | None:
         assert self._meta is not None
@@ -188,6 +205,15 @@ class RedmineTarget:
             "description": payload["description"],
             "custom_fields": [{"id": self._field_id, "value": payload["origin"]}],
         }
+        for name, value in payload.get("custom_fields", {}).items():
+            issue["custom_fields"].append({"id": self._id("custom_field", name), "value": value})
+        project = payload["project"]
+        if payload.get("category"):
+            issue["category_id"] = self._project_ids(project, "category", payload["category"])
+        if payload.get("version"):
+            issue["fixed_version_id"] = self._project_ids(project, "version", payload["version"])
+        if payload.get("watchers") and self.capabilities.set_author:
+            issue["watcher_user_ids"] = [self._id("user", w) for w in payload["watchers"]]
         uploads = [self._upload(a) for a in payload.get("attachments", [])]
         if uploads:
             issue["uploads"] = uploads
@@ -294,7 +320,7 @@ class RedmineTarget:
     def read_back(self, target_id: str) -> ReadBack:
         self.preflight()
         issue = self.http.get_json(
-            f"/issues/{target_id}.json", params={"include": "journals,attachments"}
+            f"/issues/{target_id}.json", params={"include": "journals,attachments,watchers"}
         )["issue"]
         origin = next(
             (
@@ -315,6 +341,16 @@ class RedmineTarget:
             "assignee": self._user_logins.get(assigned["id"], assigned["name"])
             if assigned
             else None,
+            "category": (issue.get("category") or {}).get("name"),
+            "version": (issue.get("fixed_version") or {}).get("name"),
+            "custom_fields": {
+                cf["name"]: cf["value"]
+                for cf in issue.get("custom_fields", [])
+                if cf["id"] != self._field_id and cf.get("value") not in (None, "", [])
+            },
+            "watchers": sorted(
+                self._user_logins.get(w["id"], w["name"]) for w in issue.get("watchers", [])
+            ),
         }
         notes = [j["notes"] for j in issue.get("journals", []) if j.get("notes")]
         files = [

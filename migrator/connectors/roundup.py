@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.auth import HTTPBasicAuth
 
+from migrator.connectors import IdSet, no_projects
 from migrator.connectors.base import Page
 from migrator.errors import ConfigError, SourceError, TargetError
 from migrator.http import HttpClient
@@ -52,6 +53,9 @@ FETCH_CHUNK = 200  # ids per filtered request: keeps URLs short and under SQLite
 DESCRIPTION_WINDOW = timedelta(seconds=60)
 DOWNLOAD_ATTEMPTS = 3
 DEFAULT_CLOSED = ("resolved", "done-cbb", "closed")
+# Roundup reads a date filter in the REST user's own time zone (-12 to +14 hours from
+# UTC): the server is asked for a day more than wanted, and the surplus dropped here.
+ZONE_SLACK = timedelta(days=1)
 
 # Issue properties with a canonical home; anything else is a custom field.
 MAPPED = frozenset(
@@ -351,7 +355,12 @@ class RoundupSource:
         closed_statuses: Iterable[str] = DEFAULT_CLOSED,
         page_size: int = PAGE_SIZE,
         attempts: int = 5,
+        since: datetime | None = None,
+        ids: IdSet | None = None,
+        project: str | None = None,
     ):
+        if project is not None:
+            raise no_projects("Roundup", project)
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ConfigError(
@@ -363,6 +372,8 @@ class RoundupSource:
         self.user = user
         self.name = name or parts.path.strip("/").rsplit("/", 1)[-1] or "roundup"
         self.page_size = page_size
+        self.since = since
+        self.ids = ids
         self.closed_statuses = tuple(closed_statuses)
         self.warnings: list[str] = []
         self.http = HttpClient(
@@ -394,7 +405,9 @@ class RoundupSource:
 
     def describe(self) -> str:
         history = f", history from {self._journal.home}" if self._journal else ""
-        return f"Roundup tracker {self.name!r} at {self.url} as {self.user}{history}"
+        since = f", active since {iso(self.since)}" if self.since else ""
+        ids = f", ids {self.ids}" if self.ids is not None else ""
+        return f"Roundup tracker {self.name!r} at {self.url} as {self.user}{history}{since}{ids}"
 
     # -- HTTP --------------------------------------------------------------
     def _refuse_lockout(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
@@ -505,17 +518,35 @@ class RoundupSource:
 
     def count(self) -> int | None:
         self.preflight()
+        if self.since is not None or self.ids is not None:
+            return len(self._issue_ids())  # the surplus of the date filter is not counted
         total = self._json("/rest/data/issue", [("@page_size", "1")]).get("@total_size")
         return total if isinstance(total, int) and total >= 0 else None
 
+    def _filters(self) -> list[tuple[str, str]]:
+        if self.since is None:
+            return []
+        start = (self.since - ZONE_SLACK).astimezone(UTC)
+        return [("activity", start.strftime("%Y-%m-%d.%H:%M:%S") + ";")]  # "from;" = from on
+
     def _issue_ids(self) -> list[int]:
-        """Every visible issue id, ascending (ids only: the server formats nothing)."""
+        """Visible issue ids the filters select, ascending (ids only: the server formats
+        nothing).  The date filter is the server's, widened by a day; ``ids`` is applied here."""
         pager = _CollectionPages(ID_PAGE)
         ids: list[int] = []
         while pager.has_next:
-            data = self._json("/rest/data/issue", [("@sort", "id"), *pager.params().items()])
+            data = self._json(
+                "/rest/data/issue", [("@sort", "id"), *self._filters(), *pager.params().items()]
+            )
             ids.extend(int(item["id"]) for item in pager.update(data))
-        return sorted(set(ids))
+        return sorted(i for i in set(ids) if self.ids is None or i in self.ids)
+
+    def _wanted(self, issue: dict[str, Any]) -> bool:
+        """Whether an issue fetched is active at or after ``since`` (exactly, in UTC)."""
+        if self.since is None:
+            return True
+        activity = parse_date(issue.get("activity"))
+        return activity is None or activity >= self.since
 
     def _fields(self, sample_id: int) -> list[str]:
         """The issue properties this user may see, learnt from one issue."""
@@ -634,6 +665,8 @@ class RoundupSource:
                 issue = issues.get(issue_id)
                 if issue is None:
                     continue  # retired since it was listed
+                if not self._wanted(issue):
+                    continue  # in the day the server was asked for in excess
                 raw: dict[str, Any] = {
                     "issue": issue,
                     "messages": [msgs[m] for m in _ids(issue.get("messages")) if m in msgs],
@@ -672,9 +705,18 @@ def _message(response: requests.Response) -> str:
     return str(data)[:300]
 
 
-def from_config(section: dict[str, Any], base: Path) -> RoundupSource:
+def from_config(
+    section: dict[str, Any],
+    base: Path,
+    *,
+    since: datetime | None = None,
+    ids: IdSet | None = None,
+    project: str | None = None,
+) -> RoundupSource:
     """``[source]`` with ``type = "roundup"``: url, user, password (a secret reference),
     and optionally tracker_dir (for history), name (origin prefix), closed_statuses."""
+    if project is not None:
+        raise no_projects("Roundup", project)
     url, user = section.get("url"), section.get("user")
     if not isinstance(url, str) or not url:
         raise ConfigError(
@@ -711,4 +753,6 @@ def from_config(section: dict[str, Any], base: Path) -> RoundupSource:
         name=str(name) if name else None,
         tracker_dir=tracker_dir,
         closed_statuses=closed,
+        since=since,
+        ids=ids,
     )

@@ -15,7 +15,7 @@ import mimetypes
 import re
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -24,6 +24,7 @@ from sqlalchemy import Engine, bindparam, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from migrator.connectors import IdSet
 from migrator.connectors.base import Page
 from migrator.errors import ConfigError, SourceError
 from migrator.model import Attachment, Change, Comment, Ticket, iso
@@ -35,6 +36,7 @@ MIN_DB_VERSION = 26
 HASHED_ATTACHMENTS_DB_VERSION = 28
 _EXTENSION = re.compile(r"\.[A-Za-z0-9]+\Z")
 PAGE_SIZE = 200
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 TICKET_COLUMNS = (
     "id, type, time, changetime, component, severity, priority, owner, reporter, cc, "
@@ -46,6 +48,11 @@ def _utime(us: int | None) -> str | None:
     if us is None:
         return None
     return iso(datetime.fromtimestamp(us / 1_000_000, tz=UTC))
+
+
+def _us(t: datetime) -> int:
+    """A time as Trac stores it: microseconds since the epoch."""
+    return (t - _EPOCH) // timedelta(microseconds=1)
 
 
 def _split(value: str | None) -> list[str]:
@@ -84,9 +91,38 @@ def database_url(env: Path, trac_db: str) -> str:
 class TracSource:
     kind = "trac"
 
-    def __init__(self, env: Path, name: str | None = None, *, page_size: int = PAGE_SIZE):
+    def __init__(
+        self,
+        env: Path,
+        name: str | None = None,
+        *,
+        page_size: int = PAGE_SIZE,
+        since: datetime | None = None,
+        ids: IdSet | None = None,
+        project: str | None = None,
+    ):
+        """Read the environment at ``env``; optionally only tickets changed at or
+        after ``since`` (a field, a comment or an attachment) and with an id in ``ids``.
+
+        One environment is one project, named ``name`` (the folder's name by
+        default): ``project``, when given, must be that name.
+        """
         self.env = env
         self.page_size = page_size
+        self.since = since
+        self.ids = ids
+        if ids is not None and not ids.numeric_only:
+            raise ConfigError(
+                f"--ids {ids}: Trac ticket ids are numbers",
+                remedy="write numbers and ranges, e.g. --ids 1,2,5-9",
+            )
+        if project is not None and project != (name or env.name):
+            raise ConfigError(
+                f"--project {project}: this Trac environment is the one project "
+                f"{name or env.name!r}",
+                where=str(env),
+                remedy=f"use --project {name or env.name}, or leave --project out",
+            )
         ini = env / "conf" / "trac.ini"
         if not ini.is_file():
             raise SourceError(
@@ -106,7 +142,12 @@ class TracSource:
         self.warnings: list[str] = []
 
     def describe(self) -> str:
-        return f"Trac environment {self.env} ({self._safe_url})"
+        text = f"Trac environment {self.env} ({self._safe_url})"
+        if self.since is not None:
+            text += f", changed since {iso(self.since)}"
+        if self.ids is not None:
+            text += f", ids {self.ids}"
+        return text
 
     def _check_version(self) -> int:
         try:
@@ -140,67 +181,123 @@ class TracSource:
 
     def count(self) -> int | None:
         with self.engine.connect() as conn:
+            selected = self._selected(conn)
+            if selected is not None:
+                return len(selected)
             return int(conn.scalar(text("SELECT COUNT(*) FROM ticket")) or 0)
+
+    def _selected(self, conn: Any) -> list[int] | None:
+        """Ids of the tickets the filters select, ascending; None without filters.
+
+        A ticket counts as changed when its ``changetime`` is at or after
+        ``since``, or one of its attachments was added then: Trac does not
+        touch ``changetime`` when a file is attached.
+        """
+        if self.since is None and self.ids is None:
+            return None
+        if self.since is None:
+            ids = set(conn.scalars(text("SELECT id FROM ticket")))
+        else:
+            us = _us(self.since)
+            ids = set(
+                conn.scalars(text("SELECT id FROM ticket WHERE changetime >= :us"), {"us": us})
+            )
+            attached = conn.scalars(
+                text("SELECT DISTINCT id FROM attachment WHERE type = 'ticket' AND time >= :us"),
+                {"us": us},
+            )
+            ids |= {int(a) for a in attached if str(a).isdigit()}
+        if self.ids is not None:
+            ids = {i for i in ids if i in self.ids}
+        return sorted(ids)
 
     def pages(self, checkpoint: str | None, blobs: BlobStore) -> Iterator[Page]:
         last = int(checkpoint or 0)
+        with self.engine.connect() as conn:
+            # Chosen once per run: a ticket changed while the run goes on has a
+            # changetime after the run started, and the next run's cursor allows for that.
+            selected = self._selected(conn)
+        if selected is None:
+            yield from self._all_pages(last, blobs)
+            return
+        todo = [i for i in selected if i > last]
+        for start in range(0, len(todo), self.page_size):
+            chunk = todo[start : start + self.page_size]
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    text(
+                        f"SELECT {TICKET_COLUMNS} FROM ticket WHERE id IN :ids ORDER BY id"
+                    ).bindparams(bindparam("ids", expanding=True)),
+                    {"ids": chunk},
+                ).mappings()
+                items = self._items(conn, list(rows), blobs)
+            # The checkpoint is the chunk's last id even if that ticket was deleted meanwhile.
+            yield Page(items, str(chunk[-1]))
+
+    def _all_pages(self, last: int, blobs: BlobStore) -> Iterator[Page]:
+        """Every ticket after id ``last``, keyset-paged by id."""
         while True:
             with self.engine.connect() as conn:
-                rows = (
+                rows = list(
                     conn.execute(
                         text(
                             f"SELECT {TICKET_COLUMNS} FROM ticket WHERE id > :last "
                             "ORDER BY id LIMIT :n"
                         ),
                         {"last": last, "n": self.page_size},
-                    )
-                    .mappings()
-                    .all()
+                    ).mappings()
                 )
                 if not rows:
                     return
-                lo, hi = rows[0]["id"], rows[-1]["id"]
-                custom: dict[int, dict[str, str]] = defaultdict(dict)
-                for t, name, value in conn.execute(
-                    text(
-                        "SELECT ticket, name, value FROM ticket_custom "
-                        "WHERE ticket BETWEEN :lo AND :hi ORDER BY ticket, name"
-                    ),
-                    {"lo": lo, "hi": hi},
-                ):
-                    custom[t][name] = value
-                changes: dict[int, list[dict[str, Any]]] = defaultdict(list)
-                for ch in conn.execute(
-                    text(
-                        "SELECT ticket, time, author, field, oldvalue, newvalue FROM ticket_change "
-                        "WHERE ticket BETWEEN :lo AND :hi ORDER BY ticket, time, field"
-                    ),
-                    {"lo": lo, "hi": hi},
-                ).mappings():
-                    changes[ch["ticket"]].append(dict(ch))
-                files: dict[int, list[dict[str, Any]]] = defaultdict(list)
-                for att in conn.execute(
-                    text(
-                        "SELECT id, filename, size, time, description, author FROM attachment "
-                        "WHERE type = 'ticket' AND id IN :ids ORDER BY id, time, filename"
-                    ).bindparams(bindparam("ids", expanding=True)),
-                    {"ids": [str(r["id"]) for r in rows]},
-                ).mappings():
-                    files[int(att["id"])].append(dict(att))
-            items = []
-            for row in rows:
-                tid = row["id"]
-                raw = {
-                    "ticket": dict(row),
-                    "custom": custom[tid],
-                    "changes": changes[tid],
-                    "attachments": files[tid],
-                }
-                ticket = self._ticket(raw)
-                ticket.attachments = [self._attachment(tid, a, blobs) for a in files[tid]]
-                items.append((ticket, raw))
-            last = hi
+                items = self._items(conn, rows, blobs)
+            last = rows[-1]["id"]
             yield Page(items, str(last))
+
+    def _items(self, conn: Any, rows: list[Any], blobs: BlobStore) -> list[tuple[Ticket, Any]]:
+        """The tickets of ``rows`` with their custom fields, changes and attachments."""
+        ticket_ids = [r["id"] for r in rows]
+        if not ticket_ids:
+            return []
+        custom: dict[int, dict[str, str]] = defaultdict(dict)
+        for t, name, value in conn.execute(
+            text(
+                "SELECT ticket, name, value FROM ticket_custom "
+                "WHERE ticket IN :ids ORDER BY ticket, name"
+            ).bindparams(bindparam("ids", expanding=True)),
+            {"ids": ticket_ids},
+        ):
+            custom[t][name] = value
+        changes: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for ch in conn.execute(
+            text(
+                "SELECT ticket, time, author, field, oldvalue, newvalue FROM ticket_change "
+                "WHERE ticket IN :ids ORDER BY ticket, time, field"
+            ).bindparams(bindparam("ids", expanding=True)),
+            {"ids": ticket_ids},
+        ).mappings():
+            changes[ch["ticket"]].append(dict(ch))
+        files: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for att in conn.execute(
+            text(
+                "SELECT id, filename, size, time, description, author FROM attachment "
+                "WHERE type = 'ticket' AND id IN :ids ORDER BY id, time, filename"
+            ).bindparams(bindparam("ids", expanding=True)),
+            {"ids": [str(i) for i in ticket_ids]},
+        ).mappings():
+            files[int(att["id"])].append(dict(att))
+        items: list[tuple[Ticket, Any]] = []
+        for row in rows:
+            tid = row["id"]
+            raw = {
+                "ticket": dict(row),
+                "custom": custom[tid],
+                "changes": changes[tid],
+                "attachments": files[tid],
+            }
+            ticket = self._ticket(raw)
+            ticket.attachments = [self._attachment(tid, a, blobs) for a in files[tid]]
+            items.append((ticket, raw))
+        return items
 
     def _attachment(self, ticket_id: int, row: dict[str, Any], blobs: BlobStore) -> Attachment:
         path = self.attachment_path(ticket_id, row["filename"])
@@ -274,12 +371,35 @@ class TracSource:
         self.engine.dispose()
 
 
-def from_config(section: dict[str, Any], base: Path) -> TracSource:
+def from_config(
+    section: dict[str, Any],
+    base: Path,
+    *,
+    since: datetime | None = None,
+    ids: IdSet | None = None,
+    project: str | None = None,
+) -> TracSource:
+    """``[source]`` with ``type = "trac"``: env, and optionally name (the project and
+    origin prefix) and page_size (tickets per committed page)."""
     env = section.get("env")
     if not isinstance(env, str):
         raise ConfigError(
             "[source] env is required for a Trac source",
             remedy='add env = "path/to/trac/env" under [source]',
         )
+    page_size = section.get("page_size", PAGE_SIZE)
+    if not isinstance(page_size, int) or isinstance(page_size, bool) or page_size < 1:
+        raise ConfigError(
+            f"[source] page_size must be a positive whole number, not {page_size!r}",
+            remedy=f"e.g. page_size = {PAGE_SIZE} (tickets fetched and committed together)",
+        )
+    name = section.get("name")
     path = Path(env).expanduser()
-    return TracSource(path if path.is_absolute() else base / path, name=section.get("name"))
+    return TracSource(
+        path if path.is_absolute() else base / path,
+        name=str(name) if name else None,
+        page_size=page_size,
+        since=since,
+        ids=ids,
+        project=project,
+    )

@@ -7,13 +7,17 @@ ids differ between a rehearsal and the real run.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from migrator.mapping.rules import CARRIED_FIELDS, SOURCE_FIELDS, Mapping
+from migrator.errors import PlanError
+from migrator.mapping.rules import CARRIED_FIELDS, SOURCE_FIELDS, Mapping, render_template
 from migrator.model import Ticket, parse_iso
 
 MAX_SUBJECT = 255
+# Source fields the reports show next to what they became.
+REPORTED = ("type", "status", "resolution", "priority")
 
 
 @dataclass
@@ -24,9 +28,11 @@ class Planned:
 
 
 def field_value(ticket: Ticket, name: str) -> str | None:
-    """A source field as one string, for rules and the preserved-fields block."""
+    """A source field as one string, for rules, templates and the preserved-fields block."""
     if name.startswith("custom."):
         return ticket.custom.get(name[len("custom.") :])
+    if name == "id":
+        return ticket.source_id
     value = getattr(ticket, name, None)
     if isinstance(value, list):
         if name in ("history", "comments", "attachments", "links"):
@@ -53,20 +59,62 @@ def attribution(origin: str | None, author: str | None, iso_time: str | None) ->
     return f"_{prefix}originally by {who} on {when(iso_time)}_"
 
 
+class _Text:
+    """Markup conversion and mention neutralisation, with their warnings."""
+
+    def __init__(self, mapping: Mapping, source_markup: str, planned: Planned):
+        self.mapping = mapping
+        self.source = source_markup
+        self.planned = planned
+
+    def __call__(self, text: str) -> str:
+        if not text:
+            return text
+        syntax = self.source
+        target = self.mapping.markup_to
+        if target and target != self.source:
+            from migrator.mapping.markup import convert
+
+            converted = convert(text, self.source, target)
+            text, syntax = converted.text, target
+            self.planned.warnings.extend(converted.warnings)
+        if self.mapping.neutralize_mentions and "@" in text:
+            from migrator.mapping.references import neutralize_mentions
+
+            # Code stays as written: `@Override` in a code block is not a person.
+            text = neutralize_mentions(text, self.mapping.users, syntax=syntax)
+        return text
+
+
 def apply(mapping: Mapping, ticket: Ticket) -> Planned:
     planned = Planned(payload={})
-    values = {
-        name: field_value(ticket, name)
-        for name in _rule_inputs(mapping) | {"type", "status", "resolution", "priority"}
-    }
+    names = set(REPORTED)
+    for vm in mapping.all_value_maps():
+        names |= vm.reads()
+    values = {name: field_value(ticket, name) for name in sorted(names)}
+    values.update(id=ticket.source_id, origin=ticket.origin, project=ticket.project)
     out: dict[str, Any] = {"origin": ticket.origin, "project": mapping.project}
     # The source values the mapping read: the dry-run report and the cross tables show them.
-    out["source"] = {k: v for k, v in sorted(values.items()) if v}
+    out["source"] = {k: v for k, v in sorted(values.items()) if v and k in names}
     for tfield, vm in mapping.values.items():
-        target = vm.lookup(values)
-        if target is None:
-            planned.unmapped.append((f"{tfield} <- {vm.source}", values.get(vm.source) or ""))
+        # A target with one category gets the first of several components.
+        first = {"components": ticket.components[0]} if ticket.components[1:] else {}
+        target = vm.lookup({**values, **first} if tfield == "category" else values)
+        if target is None and not (vm.optional and not values.get(vm.source or "")):
+            planned.unmapped.append((f"{tfield} <- {vm.source}", values.get(vm.source or "") or ""))
         out[tfield] = target
+    if len(ticket.components) > 1 and "category" in mapping.values:
+        planned.warnings.append(
+            f"category-first: {len(ticket.components)} components, the first became the category"
+        )
+    custom: dict[str, str] = {}
+    for name, vm in mapping.custom_fields.items():
+        value = vm.lookup(values)
+        if value is None and values.get(vm.source or ""):
+            planned.unmapped.append((f"{name} <- {vm.source}", values.get(vm.source or "") or ""))
+        if value:
+            custom[name] = value
+    out["custom_fields"] = custom
 
     def user(login: str | None, role: str) -> str | None:
         if not login:
@@ -81,8 +129,13 @@ def apply(mapping: Mapping, ticket: Ticket) -> Planned:
 
     out["author"] = user(ticket.reporter, "reporter")
     out["assignee"] = user(ticket.assignee, "assignee")
+    watchers = [mapping.users[w] for w in ticket.watchers if w in mapping.users]
+    out["watchers"] = sorted(set(watchers))
 
+    text = _Text(mapping, ticket.markup, planned)
     title = ticket.title or "(no title)"
+    if mapping.subject_template:
+        title = render_template(mapping.subject_template, {**values, "title": title})
     head = [attribution(ticket.origin, ticket.reporter, ticket.created)]
     if len(title) > MAX_SUBJECT:
         planned.warnings.append(
@@ -99,11 +152,11 @@ def apply(mapping: Mapping, ticket: Ticket) -> Planned:
             preserved.append(f"* {name}: {value}")
     if ticket.assignee and out["assignee"] is None:
         preserved.append(f"* assignee: {ticket.assignee}")
-    body = [*head, "", ticket.description] if ticket.description else head
+    body = [*head, "", text(ticket.description)] if ticket.description else head
     if preserved:
         body += ["", "---", "", "Fields of the original ticket:", "", *preserved]
     out["description"] = "\n".join(body)
-    if ticket.markup not in ("plain", "textile") and ticket.description:
+    if mapping.markup_to is None and ticket.markup not in ("plain",) and ticket.description:
         planned.warnings.append(f"markup-kept: {ticket.markup} markup kept as written")
 
     out["attachments"] = []
@@ -126,22 +179,42 @@ def apply(mapping: Mapping, ticket: Ticket) -> Planned:
         {
             "key": f"{ticket.origin}/comment/{c.id}",
             "author": user(c.author, "comment author"),
-            "body": f"{attribution(None, c.author, c.time)}\n\n{c.body}",
+            "body": f"{attribution(None, c.author, c.time)}\n\n{text(c.body)}",
         }
         for c in ticket.comments
     ]
+    out["links"] = [{"kind": link.kind, "other": link.other} for link in ticket.links]
+    if ticket.parent:
+        out["parent"] = ticket.parent
+    if mapping.hook is not None:
+        out = _run_hook(mapping, ticket, out)
     planned.payload = out
     return planned
+
+
+def _run_hook(mapping: Mapping, ticket: Ticket, payload: dict[str, Any]) -> dict[str, Any]:
+    """The escape hatch: the user's function sees copies, and its failures name the ticket."""
+    assert mapping.hook is not None
+    try:
+        result = mapping.hook(ticket.to_dict(), copy.deepcopy(payload))
+    except Exception as exc:  # the user's code: any error is theirs, with the ticket named
+        raise PlanError(
+            f"mapping hook failed on {ticket.origin}: {exc.__class__.__name__}: {exc}",
+            where=str(mapping.path),
+            remedy="fix the hook module; nothing was stored",
+        ) from None
+    if result is None:
+        return payload
+    if not isinstance(result, dict) or result.get("origin") != ticket.origin:
+        raise PlanError(
+            f"mapping hook returned {type(result).__name__} for {ticket.origin}, not the payload",
+            where=str(mapping.path),
+            remedy="return the payload dict (with its origin unchanged) or None",
+        )
+    return result
 
 
 def _attachment_note(description: str, author: str | None, iso_time: str | None) -> str:
     """Attachment descriptions carry their provenance, like comments do."""
     origin = f"originally by {author or 'anonymous'} on {when(iso_time)}"
     return f"{description} ({origin})" if description else origin
-
-
-def _rule_inputs(mapping: Mapping) -> set[str]:
-    names: set[str] = set()
-    for vm in mapping.values.values():
-        names |= vm.reads()
-    return names

@@ -14,7 +14,7 @@ from typing import Any
 
 from migrator.errors import PlanError
 from migrator.mapping import Mapping, apply
-from migrator.mapping.engine import present_fields
+from migrator.mapping.engine import field_value, present_fields
 from migrator.progress import Progress
 from migrator.staging import Staging
 from migrator.staging import schema as s
@@ -104,9 +104,9 @@ def plan(staging: Staging, mapping: Mapping, progress: Progress) -> PlanSummary:
                     warnings[kind] += 1  # tickets with this kind of warning
                 for name in present_fields(ticket) - accounted:
                     dropped[name] += 1
-                for tfield in mapping.values:
-                    src = mapping.values[tfield].source
-                    pair = f"{getattr(ticket, src, None) or '(empty)'} -> {planned.payload[tfield]}"
+                for tfield, vm in mapping.values.items():
+                    src = (field_value(ticket, vm.source) if vm.source else None) or "(empty)"
+                    pair = f"{src} -> {planned.payload[tfield]}"
                     values.setdefault(tfield, Counter())[pair] += 1
                 _collect_names(names, planned.payload, mapping)
                 phash = payload_hash(planned.payload)
@@ -161,6 +161,8 @@ def _collect_names(names: dict[str, set[str]], payload: dict[str, Any], mapping:
     for tfield in mapping.values:
         if payload.get(tfield):
             names.setdefault(tfield, set()).add(payload[tfield])
-    people = [payload.get("author"), payload.get("assignee")]
+    if payload.get("custom_fields"):
+        names.setdefault("custom_field", set()).update(payload["custom_fields"])
+    people = [payload.get("author"), payload.get("assignee"), *payload.get("watchers", [])]
     people += [c.get("author") for c in payload["comments"]]
     names["user"].update(p for p in people if p)

@@ -200,7 +200,10 @@ def _value_sources(plan: Any, mapping: Mapping | None) -> dict[str, tuple[str, .
         mapping = _recorded_mapping(plan)
     if mapping is None:
         return None
-    return {t: (vm.source, *sorted(vm.reads() - {vm.source})) for t, vm in mapping.values.items()}
+    return {
+        t: (*([vm.source] if vm.source else []), *sorted(vm.reads() - {vm.source}))
+        for t, vm in mapping.values.items()
+    }
 
 
 def _recorded_mapping(plan: Any) -> Mapping | None:

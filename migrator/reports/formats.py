@@ -118,7 +118,7 @@ def markdown(data: dict[str, Any], labels: dict[str, str], tables: list[Table]) 
         "",
         L["generated"].format(when=when, version=data["version"]),
         "",
-        f"**{md_text(verdict(data, L))}**",
+        f"**{verdict(data, L)}**",  # our words and numbers only
         "",
     ]
     for number, (section, names) in enumerate(SECTIONS, 1):

@@ -90,7 +90,7 @@ def verdict(data: dict[str, Any], labels: dict[str, str]) -> str:
 
 def route(data: dict[str, Any], labels: dict[str, str]) -> str:
     """``From trac (core, docs) to https://redmine.example.com (demo)``."""
-    sources = ", ".join(data["source_systems"]) or "?"
+    sources = ", ".join(data["source_systems"]) or labels["route.source_unknown"]
     if data["source_projects"]:
         sources += f" ({', '.join(data['source_projects'])})"
     target = data["target_url"] or labels["route.target_unknown"]

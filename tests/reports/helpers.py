@@ -100,7 +100,7 @@ def assert_html_safe(html: str) -> None:
     allowed = {
         "html", "head", "meta", "title", "style", "body", "header", "div", "h1", "h2", "h3",
         "p", "main", "nav", "ol", "li", "a", "section", "span", "table", "thead", "tbody",
-        "tr", "th", "td", "figure", "svg", "rect", "text", "g", "footer", "code",
+        "tr", "th", "td", "figure", "figcaption", "svg", "rect", "text", "g", "footer", "code",
     }  # fmt: skip
     assert set(doc.tags) <= allowed, set(doc.tags) - allowed
     assert not [name for name, _ in doc.attrs if name.startswith("on")]

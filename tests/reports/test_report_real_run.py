@@ -143,6 +143,9 @@ def test_reports_of_a_real_migration(
         shot = browser.screenshot(page, tmp_path / f"{folder.name}.png", width=1280, height=2000)
         assert browser.png_size(shot) == (1280, 2000)
         assert shot.stat().st_size > 40_000  # a blank or unstyled page compresses far smaller
+        # Printable: A4 pages from the print stylesheet, the sign-off on a page of its own.
+        pdf = browser.print_pdf(page, tmp_path / f"{folder.name}.pdf")
+        assert browser.pdf_pages(pdf) >= 2
 
     # The CLI as wired today still writes its reports.
     result = run(m.config, "report")
