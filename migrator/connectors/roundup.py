@@ -361,6 +361,11 @@ class RoundupSource:
     ):
         if project is not None:
             raise no_projects("Roundup", project)
+        if ids is not None and not ids.numeric_only:
+            raise ConfigError(
+                f"--ids {ids}: Roundup issue ids are numbers",
+                remedy="write numbers and ranges, e.g. --ids 1,2,5-9",
+            )
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ConfigError(
@@ -519,7 +524,7 @@ class RoundupSource:
     def count(self) -> int | None:
         self.preflight()
         if self.since is not None or self.ids is not None:
-            return len(self._issue_ids())  # the surplus of the date filter is not counted
+            return len(self._issue_ids())  # with the date filter's surplus day: progress only
         total = self._json("/rest/data/issue", [("@page_size", "1")]).get("@total_size")
         return total if isinstance(total, int) and total >= 0 else None
 
@@ -652,6 +657,8 @@ class RoundupSource:
         fields = self._fields(todo[0])
         for chunk in _batched([str(i) for i in todo], self.page_size):
             issues = self._collection("issue", chunk, fields, verbose=2)
+            # Drop the surplus day the server was asked for, before fetching its messages.
+            issues = {k: v for k, v in issues.items() if self._wanted(v)}
             msgs = self._collection(
                 "msg", (m for i in issues.values() for m in _ids(i.get("messages"))), MSG_FIELDS, 3
             )
@@ -665,8 +672,6 @@ class RoundupSource:
                 issue = issues.get(issue_id)
                 if issue is None:
                     continue  # retired since it was listed
-                if not self._wanted(issue):
-                    continue  # in the day the server was asked for in excess
                 raw: dict[str, Any] = {
                     "issue": issue,
                     "messages": [msgs[m] for m in _ids(issue.get("messages")) if m in msgs],

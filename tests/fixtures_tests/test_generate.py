@@ -45,6 +45,7 @@ def _texts(ds: dict[str, Any]) -> list[str]:
 
 # ------------------------------------------------------------------ determinism
 
+
 def test_same_seed_gives_identical_json() -> None:
     assert dumps(generate(120, 11)) == dumps(generate(120, 11))
 
@@ -59,8 +60,22 @@ def test_output_does_not_depend_on_hash_seed(tmp_path: Path) -> None:
     for hash_seed in ("1", "2"):
         out = tmp_path / f"d{hash_seed}.json"
         env = dict(os.environ, PYTHONHASHSEED=hash_seed)
-        subprocess.run([sys.executable, "-m", "fixtures.generate", "--tickets", "40",
-                        "--seed", "3", "--out", str(out)], cwd=ROOT, env=env, check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "fixtures.generate",
+                "--tickets",
+                "40",
+                "--seed",
+                "3",
+                "--out",
+                str(out),
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )
         outs.append(out.read_bytes())
     assert outs[0] == outs[1]
     assert outs[0] == dumps(generate(40, 3)).encode("utf-8")
@@ -71,8 +86,8 @@ def test_committed_dataset_is_the_generator_output(dataset: dict[str, Any]) -> N
     assert dataset["seed"] == 7
     expected = dumps(generate(len(dataset["tickets"]), dataset["seed"])).encode("utf-8")
     assert DEFAULT_PATH.read_bytes() == expected, (
-        "regenerate: python -m fixtures.generate --tickets 200 --seed 7 "
-        "--out fixtures/dataset.json")
+        "regenerate: python -m fixtures.generate --tickets 200 --seed 7 --out fixtures/dataset.json"
+    )
 
 
 def test_committed_dataset_is_small(dataset: dict[str, Any]) -> None:
@@ -94,6 +109,7 @@ def test_load_rejects_unknown_format(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- consistency
+
 
 @pytest.mark.parametrize(("tickets", "seed"), [(0, 7), (1, 7), (5, 1), (40, 2), (300, 99)])
 def test_generated_history_is_consistent(tickets: int, seed: int) -> None:
@@ -159,25 +175,38 @@ def test_comment_rows_are_numbered_like_trac(dataset: dict[str, Any]) -> None:
 
 # ------------------------------------------------------------ required content
 
+
 @pytest.mark.parametrize("ds_source", ["committed", "seed-1", "seed-2024"])
 def test_required_content_present(ds_source: str, dataset: dict[str, Any]) -> None:
-    ds = {"committed": dataset, "seed-1": generate(200, 1),
-          "seed-2024": generate(60, 2024)}[ds_source]
+    ds = {"committed": dataset, "seed-1": generate(200, 1), "seed-2024": generate(60, 2024)}[
+        ds_source
+    ]
     tickets = ds["tickets"]
     texts = _texts(ds)
     c = counts(ds)
 
     assert {u["login"] for u in ds["users"]} == {
-        "alice", "bob", "carol", "tanaka", "suzuki", "yamada"}
+        "alice",
+        "bob",
+        "carol",
+        "tanaka",
+        "suzuki",
+        "yamada",
+    }
     assert [u["login"] for u in ds["users"] if not u["active"]] == ["yamada"]
     assert [c["name"] for c in ds["components"]] == ["core", "ui", "docs", "network", "認証"]
     assert [m["name"] for m in ds["milestones"]] == ["1.0", "1.1", "2.0"]
     assert [m["name"] for m in ds["milestones"] if m["completed"]] == ["1.0"]
     assert [v["name"] for v in ds["versions"]] == ["1.0", "2.0"]
     assert {f["name"]: f["type"] for f in ds["custom_fields"]} == {
-        "customer": "text", "severity_level": "select"}
-    assert next(f for f in ds["custom_fields"]
-                if f["name"] == "severity_level")["options"] == ["low", "medium", "high"]
+        "customer": "text",
+        "severity_level": "select",
+    }
+    assert next(f for f in ds["custom_fields"] if f["name"] == "severity_level")["options"] == [
+        "low",
+        "medium",
+        "high",
+    ]
 
     # every status, type and resolution occurs
     assert all(c["status"][s] > 0 for s in ds["statuses"]), c["status"]
@@ -208,8 +237,9 @@ def test_required_content_present(ds_source: str, dataset: dict[str, Any]) -> No
 
     # odd and empty values
     assert any(t["description"] == "" for t in tickets)
-    assert any(t["component"] == "" and t["milestone"] == "" and t["version"] == ""
-               for t in tickets)
+    assert any(
+        t["component"] == "" and t["milestone"] == "" and t["version"] == "" for t in tickets
+    )
     assert any("severity_level" not in t["custom"] for t in tickets)
     assert any(t["custom"].get("customer") == "" for t in tickets)
 
@@ -219,8 +249,8 @@ def test_required_content_present(ds_source: str, dataset: dict[str, Any]) -> No
     assert any(not t["changes"] for t in tickets)
     assert c["change_only_groups"] > 0
     status_paths = {
-        tuple(ch["newvalue"] for ch in t["changes"] if ch["field"] == "status")
-        for t in tickets}
+        tuple(ch["newvalue"] for ch in t["changes"] if ch["field"] == "status") for t in tickets
+    }
     assert ("assigned", "closed") in status_paths
     assert any("reopened" in p and p[-1] == "closed" for p in status_paths)
     assert any(ch["field"] == "owner" for t in tickets for ch in t["changes"])
@@ -232,13 +262,21 @@ def test_counts_add_up(dataset: dict[str, Any]) -> None:
     assert c["comments"] + c["change_only_groups"] == c["comment_rows"]
     assert c["comment_rows"] + c["field_changes"] == c["ticket_change_rows"]
     assert c["comment_rows"] == sum(len(groups(t)) for t in dataset["tickets"])
-    assert c["comments"] == sum(1 for t in dataset["tickets"] for ch in t["changes"]
-                                if ch["field"] == "comment" and ch["newvalue"])
+    assert c["comments"] == sum(
+        1
+        for t in dataset["tickets"]
+        for ch in t["changes"]
+        if ch["field"] == "comment" and ch["newvalue"]
+    )
     for key in ("status", "type", "priority", "component", "milestone"):
         assert sum(c[key].values()) == c["tickets"], key
 
 
 def test_cli_writes_stdout() -> None:
-    proc = subprocess.run([sys.executable, "-m", "fixtures.generate", "--tickets", "3",
-                           "--seed", "1"], cwd=ROOT, capture_output=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "fixtures.generate", "--tickets", "3", "--seed", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    )
     assert proc.stdout == dumps(generate(3, 1)).encode("utf-8")
