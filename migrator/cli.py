@@ -101,29 +101,102 @@ def init(source: str, target: str, directory: Path, force: bool) -> None:
 @main.command()
 @config_option
 @quiet_option
+@click.option(
+    "--since",
+    metavar="TIME",
+    help="Only tickets updated at or after TIME: 2024-05-01 or 2024-05-01T09:30:00+09:00 (UTC "
+    "when no zone is given).",
+)
+@click.option("--full", is_flag=True, help="Read every ticket, ignoring the stored cursor.")
+@click.option("--ids", metavar="LIST", help="Only these ticket ids, e.g. 1,2,5-9.")
+@click.option(
+    "--project",
+    metavar="NAME",
+    help="Only this project (Redmine: its identifier; Trac: the environment's name).",
+)
 @handle_errors
-def extract(config_path: Path, quiet: bool) -> None:
-    """Copy tickets from the old tracker into staging (resumable).
+def extract(
+    config_path: Path,
+    quiet: bool,
+    since: str | None,
+    full: bool,
+    ids: str | None,
+    project: str | None,
+) -> None:
+    """Copy tickets from the old tracker into staging (incremental, resumable).
 
-    Reruns continue after the last committed page; unchanged tickets are left as they are.
+    After a complete extract, a plain rerun reads only tickets updated since the
+    previous one (--full reads everything again); new, changed and unchanged
+    tickets are counted, and unchanged ones are left as they are.  A killed
+    extract continues after its last committed page when rerun with the same
+    options.  --ids and --project extract part of the source and leave the
+    cursor where it is.
 
     \b
     Example:
       migrator extract -c migration.toml
+      migrator extract --since 2024-05-01
+      migrator extract --ids 1,2,5-9
     """
-    from migrator.connectors import make_source
-    from migrator.extract import extract as do_extract
-    from migrator.staging.blobs import BlobStore
+    from migrator.connectors import IdSet
+    from migrator.extract import extract_configured, make_meter, parse_since
 
     config, staging = _open(config_path)
-    source = make_source(config)
-    try:
-        summary = do_extract(staging, source, BlobStore(config.blobs_dir), make_progress(quiet))
-    finally:
-        source.close()
+    summary = extract_configured(
+        config,
+        staging,
+        make_meter(quiet),
+        since=parse_since(since) if since is not None else None,
+        full=full,
+        ids=IdSet.parse(ids) if ids is not None else None,
+        project=project,
+    )
+    if summary.resumed_from is not None:
+        _say(quiet, f"resumed an interrupted extract after checkpoint {summary.resumed_from}")
+    _say(quiet, f"{summary.source}: {summary.scope}")
     _say(quiet, summary.line())
     for warning in summary.warnings:
         click.echo(f"warning: {warning}", err=True)
+
+
+@main.command()
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as one JSON object.")
+@click.option("--offline", is_flag=True, help="Do not contact the target.")
+@handle_errors
+def check(config_path: Path, as_json: bool, offline: bool) -> None:
+    """Check the mapping against the staged tickets and the target, before planning.
+
+    Lists every source value with its count and what it becomes, unmapped values,
+    unmapped users (most active first), fields that would be lost or are dropped,
+    the target's limits, and names the target does not have.  Exits 1 when
+    something blocks.
+
+    \b
+    Example:
+      migrator check
+    """
+    from dataclasses import asdict
+
+    from migrator.connectors import make_target
+    from migrator.mapping import load_mapping
+    from migrator.mapping.check import check as do_check
+    from migrator.mapping.check import format_report
+
+    config, staging = _open(config_path)
+    mapping = load_mapping(config.mapping_path)
+    target = None if offline else make_target(config)
+    try:
+        report = do_check(staging, mapping, target)
+    finally:
+        if target is not None:
+            target.close()
+    if as_json:
+        click.echo(json.dumps({**asdict(report), "blocking": report.blocking}, ensure_ascii=False))
+    else:
+        click.echo(format_report(report), nl=False)
+    if report.blocking:
+        sys.exit(1)
 
 
 @main.command()

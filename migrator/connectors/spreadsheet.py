@@ -30,9 +30,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from migrator.connectors import IdSet, no_projects
 from migrator.connectors.base import Page
 from migrator.errors import ConfigError, SourceError
-from migrator.model import Comment, Ticket, iso
+from migrator.model import Comment, Ticket, iso, parse_iso
 from migrator.staging.blobs import BlobStore
 
 if TYPE_CHECKING:
@@ -573,8 +574,12 @@ class SpreadsheetSource:
         timezone: str,
         markup: str,
         page_size: int,
+        since: datetime | None = None,
+        ids: IdSet | None = None,
     ) -> None:
         _check_required(columns, REQUIRED_FIELDS, "source.columns")
+        self.since = since
+        self.ids = ids
         try:
             self.tz: tzinfo = UTC if timezone.upper() == "UTC" else ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
@@ -623,7 +628,30 @@ class SpreadsheetSource:
 
     def count(self) -> int | None:
         """Ticket rows; for a workbook, the sheet's declared size (progress only)."""
+        if self.since is not None or self.ids is not None:
+            return None  # known only by reading every row
         return self.table.declared_rows()
+
+    def _selected(self, row: _Row, tid: str, comments: list[_CommentRow]) -> bool:
+        """Whether the filters keep a row: its id is chosen, and it (or one of its
+        comments) was updated at or after ``since``.
+
+        Without an ``updated`` column every row is kept (unchanged ones stay
+        unchanged in staging), and so is a row whose ``updated`` cell is empty.
+        """
+        if self.ids is not None and tid not in self.ids:
+            return False
+        if self.since is None or "updated" not in self.index:
+            return True
+        since = self.since
+
+        def recent(text: str) -> bool:
+            when = parse_iso(text) if text else None
+            return when is None or when >= since
+
+        if recent(self._time(self.table, row, self.index["updated"])):
+            return True
+        return any(recent(c.comment.time) for c in comments)
 
     def pages(self, checkpoint: str | None, blobs: BlobStore) -> Iterator[Page]:
         files = [self.table.path]
@@ -657,7 +685,7 @@ class SpreadsheetSource:
                 )
             seen[tid] = row.number
             n += 1
-            if n <= done:
+            if n <= done or not self._selected(row, tid, comments.get(tid, [])):
                 continue
             # A full page waits for the next row, so the last page always comes after the
             # end-of-file checks below.
@@ -812,6 +840,8 @@ class CsvSource(SpreadsheetSource):
         timezone: str = "UTC",
         markup: str = "plain",
         page_size: int = PAGE_SIZE,
+        since: datetime | None = None,
+        ids: IdSet | None = None,
     ) -> None:
         _require_file(path, "file")
         self._workbooks: list[Workbook] = []
@@ -833,6 +863,8 @@ class CsvSource(SpreadsheetSource):
                 timezone=timezone,
                 markup=markup,
                 page_size=page_size,
+                since=since,
+                ids=ids,
             )
         except BaseException:
             self.close()
@@ -860,6 +892,8 @@ class XlsxSource(SpreadsheetSource):
         timezone: str = "UTC",
         markup: str = "plain",
         page_size: int = PAGE_SIZE,
+        since: datetime | None = None,
+        ids: IdSet | None = None,
     ) -> None:
         _require_file(path, "file")
         workbook = _open_workbook(path, path.name)
@@ -882,6 +916,8 @@ class XlsxSource(SpreadsheetSource):
                 timezone=timezone,
                 markup=markup,
                 page_size=page_size,
+                since=since,
+                ids=ids,
             )
         except BaseException:
             self.close()
@@ -930,8 +966,21 @@ def _table_of_strings(section: Mapping[str, Any], key: str) -> dict[str, str] | 
     return value
 
 
-def from_config(section: dict[str, Any], base: Path) -> CsvSource | XlsxSource:
-    """Build the source from ``[source]``; paths are relative to the config (``base``)."""
+def from_config(
+    section: dict[str, Any],
+    base: Path,
+    *,
+    since: datetime | None = None,
+    ids: IdSet | None = None,
+    project: str | None = None,
+) -> CsvSource | XlsxSource:
+    """Build the source from ``[source]``; paths are relative to the config (``base``).
+
+    ``since`` keeps rows whose ``updated`` column (when mapped) or one of whose
+    comments is at or after it; ``ids`` keeps the rows with those ids.
+    """
+    if project is not None:
+        raise no_projects("spreadsheet", project)
     unknown = sorted(set(section) - _SECTION_KEYS)
     if unknown:
         raise ConfigError(
@@ -1011,6 +1060,7 @@ def from_config(section: dict[str, Any], base: Path) -> CsvSource | XlsxSource:
         "timezone": _string(section, "timezone", "UTC") or "UTC",
         "markup": _string(section, "markup", "plain") or "plain",
     }
+    common |= {"since": since, "ids": ids}
     if kind == "csv":
         return CsvSource(file, columns, **common)
     return XlsxSource(file, columns, sheet=_string(section, "sheet"), **common)

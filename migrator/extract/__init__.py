@@ -1,5 +1,16 @@
-"""Extract: old tracker -> staging, page by page, resumable."""
+"""Extract: old tracker -> staging, page by page, incremental and resumable."""
 
-from migrator.extract.extractor import ExtractSummary, extract
+from migrator.extract.extractor import ExtractSummary, extract, extract_configured
+from migrator.extract.progress import Meter, make_meter
+from migrator.extract.state import Cursor, Scope, parse_since
 
-__all__ = ["ExtractSummary", "extract"]
+__all__ = [
+    "Cursor",
+    "ExtractSummary",
+    "Meter",
+    "Scope",
+    "extract",
+    "extract_configured",
+    "make_meter",
+    "parse_since",
+]

@@ -279,7 +279,7 @@ def write_xlsx(data: dict[str, Any], labels: dict[str, str], lang: str, out: Pat
         return text if len(text) <= XLSX_MAX_CELL else text[: XLSX_MAX_CELL - 1] + "…"
 
     book = Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]
+    book.remove(book.active)  # type: ignore[arg-type]  # a new Workbook always has one sheet
     book.properties.title = labels["title"]
     book.properties.creator = f"migrator {data['version']}"
     header_font = Font(bold=True, color="FFFFFF")

@@ -178,6 +178,10 @@ EN: dict[str, str] = {
     "field.status": "status",
     "field.priority": "priority",
     "field.assignee": "assignee",
+    "field.category": "category",
+    "field.version": "version",
+    "field.custom_fields": "custom fields",
+    "field.watchers": "watchers",
     "field.comment count": "comment count",
     "field.comment": "comment {n}",
     "field.attachment": "attachment {name}",
@@ -199,6 +203,9 @@ EN: dict[str, str] = {
     "warning.title-truncated": "title too long for the target (full title in the text)",
     "warning.markup-kept": "wiki markup kept as written",
     "warning.attachment-missing": "attachment without its bytes in staging (not migrated)",
+    "warning.markup-literal": "wiki markup with no target equivalent, kept as a literal block",
+    "warning.markup-approximate": "wiki markup converted approximately",
+    "warning.category-first": "several components: the first became the category",
 }
 
 JA: dict[str, str] = {
@@ -356,6 +363,10 @@ JA: dict[str, str] = {
     "field.status": "ステータス",
     "field.priority": "優先度",
     "field.assignee": "担当者",
+    "field.category": "カテゴリ",
+    "field.version": "対象バージョン",
+    "field.custom_fields": "カスタムフィールド",
+    "field.watchers": "ウォッチャー",
     "field.comment count": "コメント数",
     "field.comment": "コメント {n}",
     "field.attachment": "添付ファイル {name}",
@@ -375,6 +386,10 @@ JA: dict[str, str] = {
     "warning.title-truncated": "件名が移行先の上限を超えるため短縮（全文は本文に記載）",
     "warning.markup-kept": "Wiki 記法をそのまま保持",
     "warning.attachment-missing": "ステージングに本体がない添付ファイル（移行せず）",
+    "warning.markup-literal": "移行先に相当する記法がない Wiki 記法"
+    "（そのままのブロックとして保持）",
+    "warning.markup-approximate": "おおよその変換にとどまった Wiki 記法",
+    "warning.category-first": "複数のコンポーネントのうち最初のものをカテゴリに設定",
 }
 
 CATALOGS: dict[str, dict[str, str]] = {"en": EN, "ja": JA}
