@@ -480,7 +480,10 @@ def load_mapping(path: Path) -> Mapping:
         if not isinstance(data["hook"], str):
             ld.problem(data, "hook", "hook must be the path of a Python file")
         elif not ld.problems:
-            hook, hook_code = load_hook(path.parent / data["hook"])
+            try:
+                hook, hook_code = load_hook(path.parent / data["hook"])
+            except MappingError as exc:
+                ld.problems += [f"{ld.at(data, 'hook')}: hook: {p}" for p in exc.problems]
 
     if ld.problems:
         raise MappingError(ld.problems)

@@ -133,6 +133,20 @@ def test_text_survives_and_long_title_is_kept_in_the_text(tmp_path: Path) -> Non
         (VALID.replace("drop: [history]", "drop: [milestone]"), "listed in both preserve and drop"),
         (VALID.replace("preserve: [milestone]", "preserve: [colour]"), "preserve: 'colour' is not"),
         ("- just\n- a list\n", "must be a YAML mapping"),
+        (
+            VALID + "templates: {subject: '{colour} x'}\n",
+            "templates.subject must be text containing",
+        ),
+        (VALID + "templates: {subject: '{colour} {title}'}\n", "unknown placeholder {colour}"),
+        (VALID + "text: {markup: html}\n", "text.markup must be one of"),
+        (VALID + "text: {mentions: shout}\n", "text.mentions must be neutralize or keep"),
+        (VALID + "custom_fields: {Customer: {map: {a: b}}}\n", "custom_fields.Customer.from"),
+        (VALID.replace("  map: {alice: asmith, ghost: null}", "  file: nope.csv"), "cannot read"),
+        (VALID + "hook: nope.py\n", "hook module cannot be read"),
+        (
+            VALID.replace("values:\n", "values:\n  severity: {from: severity}\n"),
+            "values.severity: unknown target field",
+        ),
     ],
 )
 def test_malformed_mapping_names_file_line_and_key(
@@ -158,3 +172,16 @@ def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
 def test_missing_mapping_file(tmp_path: Path) -> None:
     with pytest.raises(MappingError, match="mapping file not found"):
         load_mapping(tmp_path / "nope.yaml")
+
+
+def test_user_file_with_a_bad_header_names_the_file(tmp_path: Path) -> None:
+    (tmp_path / "users.csv").write_text("old,new\nalice,asmith\n", encoding="utf-8")
+    text = VALID.replace("  map: {alice: asmith, ghost: null}", "  file: users.csv")
+    with pytest.raises(MappingError, match=r"users.csv:1: the header must start with old_login"):
+        load_mapping(write(tmp_path, text))
+
+
+def test_hook_without_transform(tmp_path: Path) -> None:
+    (tmp_path / "h.py").write_text("x = 1\n", encoding="utf-8")
+    with pytest.raises(MappingError, match="hook must define transform"):
+        load_mapping(write(tmp_path, VALID + "hook: h.py\n"))
