@@ -26,7 +26,10 @@ demo: install redmine ## Demo: build a Trac env from fixtures, start a local Red
 demo-stop: ## Stop the Redmine that `make demo` left running
 	$(BIN)/python -m fixtures.demo --stop $(DEMO_DIR)
 
-test: install redmine ## Run the whole test suite against real Trac and Redmine
+browser: install ## Install Chromium and a Japanese font (the HTML report is checked in a browser)
+	$(BIN)/python -m fixtures.browser install
+
+test: install redmine browser ## Run the whole test suite against real Trac, Redmine and Roundup
 	$(BIN)/python -m pytest
 
 lint: install ## ruff and mypy
@@ -49,4 +52,4 @@ clean: ## Remove the venv, demo output and local tracker instances
 	-$(BIN)/python -m fixtures.trackers.redmine down 2>/dev/null
 	rm -rf $(VENV) $(DEMO_DIR) .run .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help install redmine demo demo-stop test lint bench trackers-up trackers-down clean
+.PHONY: help install redmine browser demo demo-stop test lint bench trackers-up trackers-down clean

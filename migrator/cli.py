@@ -515,25 +515,33 @@ def verify(config_path: Path, quiet: bool) -> None:
     "--format",
     "formats",
     multiple=True,
-    type=click.Choice(["md", "html"]),
-    help="Formats to write (default: all).",
+    type=click.Choice(["html", "xlsx", "md", "csv", "json"]),
+    help="Formats to write (repeatable; default: all).",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "ja"]),
+    default="en",
+    show_default=True,
+    help="Language of the labels; ticket text is never translated.",
 )
 @handle_errors
-def report(config_path: Path, out_dir: Path, formats: tuple[str, ...]) -> None:
-    """Write the reconciliation report (Markdown and HTML) from staging.
+def report(config_path: Path, out_dir: Path, formats: tuple[str, ...], lang: str) -> None:
+    """Write the reconciliation report (HTML, Excel, Markdown, CSV, JSON) from staging.
+
+    Reads staging only: no tracker is contacted and no credential is needed.
 
     \b
     Example:
-      migrator report --out reports
+      migrator report --lang ja --out reports-ja
     """
-    from migrator.reports import build, write_reports
-    from migrator.reports.reconciliation import FORMATS
+    from migrator.reports import FORMATS, build, write_reports
 
     config, staging = _open(config_path)
     url = config.target.get("url")
-    data = build(staging, url.rstrip("/") if isinstance(url, str) else None)
+    data = build(staging, url if isinstance(url, str) else None)
     folder = out_dir if out_dir.is_absolute() else config.base / out_dir
-    for path in write_reports(data, folder, formats or FORMATS):
+    for path in write_reports(data, folder, formats or FORMATS, lang):
         click.echo(f"wrote {path}")
 
 

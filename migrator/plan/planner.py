@@ -8,17 +8,27 @@ to take back to the teams, instead of a half-made plan.
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
+import multiprocessing
+import os
+import sys
+from collections import Counter, deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from migrator.errors import PlanError
-from migrator.mapping import Mapping, apply
+from migrator.mapping import Mapping, Planned, apply, load_mapping
 from migrator.mapping.engine import field_value, present_fields
+from migrator.model import Ticket
 from migrator.progress import Progress
 from migrator.staging import Staging
 from migrator.staging import schema as s
 from migrator.staging.store import now, payload_hash
+
+CHUNK = 200  # tickets per unit of work sent to a planning process
+PARALLEL_FROM = 2000  # below this, starting processes costs more than it saves
 
 
 class UnmappedValuesError(PlanError):
@@ -71,17 +81,94 @@ def _warning_kind(text: str) -> str:
     return text.split(":", 1)[0]
 
 
-def plan(staging: Staging, mapping: Mapping, progress: Progress) -> PlanSummary:
+@dataclass
+class _Result:
+    """One ticket planned, with what the summary needs from its source."""
+
+    origin: str
+    planned: Planned
+    not_accounted: set[str]
+    sources: dict[str, str]  # target field -> source value label
+
+
+def _plan_one(mapping: Mapping, ticket: Ticket) -> _Result:
+    accounted = mapping.accounted_fields()
+    return _Result(
+        origin=ticket.origin,
+        planned=apply(mapping, ticket),
+        not_accounted=present_fields(ticket) - accounted,
+        sources={
+            tfield: (field_value(ticket, vm.source) if vm.source else None) or "(empty)"
+            for tfield, vm in mapping.values.items()
+        },
+    )
+
+
+# Each worker process loads the mapping itself (a hook module cannot be pickled).
+_worker_mapping: Mapping | None = None
+
+
+def _init_worker(path: str, digest: str) -> None:
+    global _worker_mapping
+    _worker_mapping = load_mapping(Path(path))
+    if _worker_mapping.digest != digest:
+        raise PlanError("the mapping changed while planning", remedy="run `migrator plan` again")
+
+
+def _plan_chunk(chunk: list[dict[str, Any]]) -> list[_Result]:
+    assert _worker_mapping is not None
+    return [_plan_one(_worker_mapping, Ticket.from_dict(t)) for t in chunk]
+
+
+def _results(staging: Staging, mapping: Mapping, workers: int) -> Iterator[_Result]:
+    """Planned tickets in origin order; CPU-bound work spread over processes when it pays."""
+    if workers <= 1 or staging.count_tickets() < PARALLEL_FROM:
+        for ticket in staging.iter_tickets():
+            yield _plan_one(mapping, ticket)
+        return
+    chunks = _chunks((t.to_dict() for t in staging.iter_tickets()), CHUNK)
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    with ProcessPoolExecutor(
+        workers,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(str(mapping.path), mapping.digest),
+    ) as pool:
+        # A bounded window of chunks in flight keeps memory flat and the order stable.
+        pending: deque[Future[list[_Result]]] = deque()
+        for chunk in chunks:
+            pending.append(pool.submit(_plan_chunk, chunk))
+            if len(pending) >= 2 * workers:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+
+
+def _chunks(items: Iterator[dict[str, Any]], n: int) -> Iterator[list[dict[str, Any]]]:
+    chunk: list[dict[str, Any]] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= n:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def plan(
+    staging: Staging, mapping: Mapping, progress: Progress, *, workers: int | None = None
+) -> PlanSummary:
+    """Plan every staged ticket; ``workers`` processes (default: one per core) share the work."""
     unmapped: Counter[tuple[str, str]] = Counter()
     examples: dict[tuple[str, str], str] = {}
     warnings: Counter[str] = Counter()
     dropped: Counter[str] = Counter()
     values: dict[str, Counter[str]] = {}
     names: dict[str, set[str]] = {"project": set(), "user": set()}
-    accounted = mapping.accounted_fields()
     digest = hashlib.sha256()
     tickets = comments = 0
     progress.start("plan", staging.count_tickets())
+    run_id = staging.start_run("plan")
     try:
         with staging.begin() as conn:
             plan_id = conn.execute(
@@ -95,28 +182,26 @@ def plan(staging: Staging, mapping: Mapping, progress: Progress) -> PlanSummary:
                 )
             ).inserted_primary_key[0]  # type: ignore[index]
             batch: list[dict[str, Any]] = []
-            for ticket in staging.iter_tickets():
-                planned = apply(mapping, ticket)
+            for result in _results(staging, mapping, workers or os.cpu_count() or 1):
+                planned, origin = result.planned, result.origin
                 for key in planned.unmapped:
                     unmapped[key] += 1
-                    examples.setdefault(key, ticket.origin)
+                    examples.setdefault(key, origin)
                 for kind in {_warning_kind(w) for w in planned.warnings}:
                     warnings[kind] += 1  # tickets with this kind of warning
-                for name in present_fields(ticket) - accounted:
+                for name in result.not_accounted:
                     dropped[name] += 1
-                for tfield, vm in mapping.values.items():
-                    src = (field_value(ticket, vm.source) if vm.source else None) or "(empty)"
-                    pair = f"{src} -> {planned.payload[tfield]}"
-                    values.setdefault(tfield, Counter())[pair] += 1
+                for tfield, src in result.sources.items():
+                    values.setdefault(tfield, Counter())[f"{src} -> {planned.payload[tfield]}"] += 1
                 _collect_names(names, planned.payload, mapping)
                 phash = payload_hash(planned.payload)
-                digest.update(f"{ticket.origin}\0{phash}\n".encode())
+                digest.update(f"{origin}\0{phash}\n".encode())
                 tickets += 1
                 comments += len(planned.payload["comments"])
                 batch.append(
                     dict(
                         plan_id=plan_id,
-                        origin=ticket.origin,
+                        origin=origin,
                         payload=planned.payload,
                         payload_hash=phash,
                         warnings=planned.warnings,
@@ -151,8 +236,12 @@ def plan(staging: Staging, mapping: Mapping, progress: Progress) -> PlanSummary:
                 .values(digest=summary.digest, tickets=tickets, summary=summary.as_dict())
             )
             Staging.event(conn, "plan", detail={"plan_id": int(plan_id), "tickets": tickets})
+    except BaseException:
+        staging.finish_run(run_id, "failed", {"tickets": tickets})
+        raise
     finally:
         progress.finish()
+    staging.finish_run(run_id, "done", {"plan_id": summary.plan_id, "tickets": tickets})
     return summary
 
 

@@ -172,7 +172,7 @@ def test_fields_not_migrated_are_listed(
 ) -> None:
     t = trial(small_trac_env)
     t.extract()
-    t.edit_mapping("  - version\n", "")
+    t.edit_mapping('  - version                  # Trac "version" (found in); Redmine has no such field\n', "")
     data = build_dry_run(t.staging, t.plan()["plan_id"])
 
     with_version = sum(1 for tk in dataset["tickets"][:30] if tk["version"])

@@ -18,8 +18,8 @@ class Trial:
         self.origin = f"trac:{migration.project}#"
         self._staging: Staging | None = None
 
-    def extract(self) -> None:
-        result = run(self.m.config, "extract", "-q")
+    def extract(self, *args: str) -> None:
+        result = run(self.m.config, "extract", "-q", *args)
         assert result.exit_code == 0, result.output
 
     def plan(self) -> dict[str, Any]:
