@@ -1,14 +1,20 @@
-"""``make bench``: run every benchmark and print its figures."""
+"""``make bench``: run every benchmark and print its figures (see docs/performance.md)."""
 
 from __future__ import annotations
 
 import sys
 
-from bench import trac_pipeline
+from bench import plan, trac_pipeline
 
 
 def main() -> int:
-    trac_pipeline.main(sys.argv[1:])
+    args = sys.argv[1:]
+    quick = "--quick" in args
+    trac_pipeline.main(["--sizes", "1000,10000" if quick else "1000,10000,50000"])
+    plan.main(["--sizes", "10000" if quick else "10000,100000"])
+    from bench import extract_redmine
+
+    extract_redmine.main(["--sizes", "1000"] if quick else [])
     return 0
 
 

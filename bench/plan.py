@@ -9,7 +9,8 @@ mapping (markup conversion included), so its time and peak RSS are its own.
 from __future__ import annotations
 
 import argparse
-import os
+import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -93,17 +94,44 @@ def fill(staging: Staging, n: int) -> None:
             conn.execute(s.source_tickets.insert(), rows)
 
 
-def run_plan(directory: Path) -> tuple[float, float]:
+def _tree_rss_mb(root: int) -> float:
+    """Resident memory of a process and all its descendants (the planning workers), now."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        parents[int(entry.name)] = int(fields.get("PPid", "0").strip())
+        rss[int(entry.name)] = int(fields.get("VmRSS", "0 kB").split()[0])
+    total = 0
+    for pid in rss:
+        p = pid
+        while p and p != root:
+            p = parents.get(p, 0)
+        if p == root:
+            total += rss[pid]
+    return total / 1024
+
+
+def run_plan(directory: Path) -> tuple[float, float, float]:
+    """Seconds, peak RSS of the plan process, peak RSS of it and its workers together."""
     migrator = str(Path(sys.executable).with_name("migrator"))
     started = time.perf_counter()
-    pid = os.fork()
-    if pid == 0:
-        os.execv(migrator, [migrator, "plan", "-q", "-c", str(directory / "migration.toml")])
-    _, status, usage = os.wait4(pid, 0)
+    proc = subprocess.Popen([migrator, "plan", "-q", "-c", str(directory / "migration.toml")])
+    tree_peak = 0.0
+    while proc.poll() is None:
+        tree_peak = max(tree_peak, _tree_rss_mb(proc.pid))
+        time.sleep(0.2)
     elapsed = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
+    if proc.returncode != 0:
         raise SystemExit("migrator plan failed")
-    return elapsed, usage.ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return elapsed, usage.ru_maxrss / 1024, tree_peak
 
 
 def measure(n: int, workdir: Path) -> dict[str, float]:
@@ -120,8 +148,15 @@ def measure(n: int, workdir: Path) -> dict[str, float]:
     fill(staging, n)
     staging.close()
     fill_s = time.perf_counter() - t0
-    seconds, rss = run_plan(directory)
-    return {"tickets": n, "fill_s": fill_s, "plan_s": seconds, "tps": n / seconds, "rss_mb": rss}
+    seconds, rss, tree = run_plan(directory)
+    return {
+        "tickets": n,
+        "fill_s": fill_s,
+        "plan_s": seconds,
+        "tps": n / seconds,
+        "rss_mb": rss,
+        "tree_mb": tree,
+    }
 
 
 def main(argv: list[str]) -> None:
@@ -129,18 +164,23 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--sizes", default="10000,100000", help="ticket counts, ascending")
     args = parser.parse_args(argv)
     print(f"plan: synthetic staging, {COMMENTS_PER_TICKET} comments/ticket, shipped mapping")
-    print(f"{'tickets':>8} {'plan s':>8} {'tickets/s':>10} {'peak RSS MB':>12}")
+    print(f"{'tickets':>8} {'plan s':>8} {'tickets/s':>10} {'peak RSS MB':>12} {'+workers MB':>12}")
     rows = []
     with tempfile.TemporaryDirectory(prefix="migrator-bench-plan-") as tmp:
         for n in (int(x) for x in args.sizes.split(",")):
             r = measure(n, Path(tmp))
             rows.append(r)
-            print(f"{n:>8} {r['plan_s']:>8.1f} {r['tps']:>10.0f} {r['rss_mb']:>12.0f}", flush=True)
+            print(
+                f"{n:>8} {r['plan_s']:>8.1f} {r['tps']:>10.0f} {r['rss_mb']:>12.0f} "
+                f"{r['tree_mb']:>12.0f}",
+                flush=True,
+            )
     if len(rows) > 1:
         a, b = rows[0], rows[-1]
         print(
             f"x{b['tickets'] / a['tickets']:.0f} tickets: time x{b['plan_s'] / a['plan_s']:.1f}, "
-            f"RSS {a['rss_mb']:.0f} -> {b['rss_mb']:.0f} MB"
+            f"RSS {a['rss_mb']:.0f} -> {b['rss_mb']:.0f} MB, "
+            f"with workers {a['tree_mb']:.0f} -> {b['tree_mb']:.0f} MB"
         )
 
 

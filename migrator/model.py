@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -104,7 +104,14 @@ class Ticket:
     links: list[Link] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain data; written out by hand because ``dataclasses.asdict`` deep-copies slowly."""
+        d = dict(self.__dict__)
+        for name in ("watchers", "components", "labels"):
+            d[name] = list(d[name])
+        d["custom"] = dict(self.custom)
+        for name in ("comments", "history", "attachments", "links"):
+            d[name] = [dict(x.__dict__) for x in d[name]]
+        return d
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Ticket:

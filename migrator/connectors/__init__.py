@@ -40,7 +40,6 @@ class IdSet:
 
     @classmethod
     def parse(cls, text: str) -> IdSet:
-        numbers: set[int] = set()
         ranges: list[tuple[int, int]] = []
         texts: set[str] = set()
         for part in (p.strip() for p in text.split(",")):
@@ -59,10 +58,19 @@ class IdSet:
                     )
                 ranges.append((lo, hi))
             elif part.isdigit():
-                numbers.add(int(part))
+                ranges.append((int(part), int(part)))
             else:
                 texts.add(part)
-        return cls(frozenset(numbers), tuple(sorted(set(ranges))), frozenset(texts))
+        # One spelling per selection: overlapping and adjacent runs merged, singles apart.
+        merged: list[tuple[int, int]] = []
+        for lo, hi in sorted(ranges):
+            if merged and lo <= merged[-1][1] + 1:
+                merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
+            else:
+                merged.append((lo, hi))
+        numbers = {lo for lo, hi in merged if lo == hi}
+        runs = tuple((lo, hi) for lo, hi in merged if lo < hi)
+        return cls(frozenset(numbers), runs, frozenset(texts))
 
     def __contains__(self, source_id: object) -> bool:
         sid = str(source_id).strip()
@@ -72,11 +80,10 @@ class IdSet:
         return sid in self.texts
 
     def __str__(self) -> str:
-        """A canonical spelling: the same selection always prints the same."""
-        parts = [str(n) for n in sorted(self.numbers)]
-        parts += [f"{lo}-{hi}" for lo, hi in self.ranges]
-        parts += sorted(self.texts)
-        return ",".join(parts)
+        """A canonical spelling, in numeric order: the same selection always prints the same."""
+        runs = sorted([(n, n) for n in self.numbers] + list(self.ranges))
+        parts = [str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in runs]
+        return ",".join(parts + sorted(self.texts))
 
     @property
     def numeric_only(self) -> bool:

@@ -126,7 +126,7 @@ def _results(staging: Staging, mapping: Mapping, workers: int) -> Iterator[_Resu
         for ticket in staging.iter_tickets():
             yield _plan_one(mapping, ticket)
         return
-    chunks = _chunks((t.to_dict() for t in staging.iter_tickets()), CHUNK)
+    chunks = _chunks(staging.iter_canonical(), CHUNK)
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     with ProcessPoolExecutor(
         workers,

@@ -167,6 +167,11 @@ class Staging:
 
     def iter_tickets(self, chunk: int = CHUNK) -> Iterator[Ticket]:
         """Stream staged tickets in origin order, one short read transaction per chunk."""
+        for canonical in self.iter_canonical(chunk):
+            yield Ticket.from_dict(canonical)
+
+    def iter_canonical(self, chunk: int = CHUNK) -> Iterator[dict[str, Any]]:
+        """The canonical JSON of staged tickets, in origin order, as plain dicts."""
         last = ""
         while True:
             with self.begin() as conn:
@@ -179,7 +184,7 @@ class Staging:
             if not rows:
                 return
             for row in rows:
-                yield Ticket.from_dict(row.canonical)
+                yield row.canonical
             last = rows[-1].origin
 
     # -- plans -----------------------------------------------------------

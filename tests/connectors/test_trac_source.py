@@ -6,14 +6,16 @@ import base64
 import hashlib
 import sqlite3
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from fixtures.generate import counts
-from migrator.connectors.trac import TracSource
-from migrator.errors import SourceError
+from migrator.connectors import IdSet
+from migrator.connectors.trac import TracSource, from_config
+from migrator.errors import ConfigError, SourceError
 from migrator.model import Ticket
 from migrator.staging.blobs import BlobStore
 
@@ -122,3 +124,66 @@ def test_missing_attachment_file_is_reported_not_fatal(copy_trac_env: Any) -> No
     tickets = [t for page in source.pages(None, store) for t, _ in page.items]
     assert len(source.warnings) == 1 and "is missing" in source.warnings[0]
     assert sum(1 for t in tickets for a in t.attachments if a.sha256 == "") == 1
+
+
+def _utc(us: int) -> datetime:
+    return datetime.fromtimestamp(us / 1_000_000, UTC)
+
+
+def test_since_selects_changed_tickets_and_files_attached_since(
+    trac_env: Path, dataset: dict[str, Any], tmp_path: Path
+) -> None:
+    """Trac leaves changetime alone when a file is attached: attachment times count too."""
+    times = sorted(t["changetime"] for t in dataset["tickets"])
+    cut = times[len(times) // 2]
+    attached = {
+        t["id"] for t in dataset["tickets"] for a in t.get("attachments", []) if a["time"] >= cut
+    }
+    changed = {t["id"] for t in dataset["tickets"] if t["changetime"] >= cut}
+    source = TracSource(trac_env, name="demo", since=_utc(cut), page_size=7)
+    try:
+        ids = [
+            int(t.source_id)
+            for page in source.pages(None, BlobStore(tmp_path))
+            for t, _ in page.items
+        ]
+        assert source.count() == len(ids)
+        assert "changed since" in source.describe()
+    finally:
+        source.close()
+    assert ids == sorted(changed | attached)  # (tests/extract attach a file later, too)
+
+
+def test_ids_select_and_resume_within_the_selection(trac_env: Path, tmp_path: Path) -> None:
+    source = TracSource(trac_env, ids=IdSet.parse("2,4-6,190-195,9999"), page_size=3)
+    blobs = BlobStore(tmp_path)
+    try:
+        pages = list(source.pages(None, blobs))
+        assert source.count() == 10
+        after = [
+            t.source_id for page in source.pages(pages[1].checkpoint, blobs) for t, _ in page.items
+        ]
+    finally:
+        source.close()
+    ids = [t.source_id for page in pages for t, _ in page.items]
+    assert ids == ["2", "4", "5", "6", "190", "191", "192", "193", "194", "195"]
+    assert [p.checkpoint for p in pages] == ["5", "191", "194", "195"]
+    assert after == ids[6:]
+
+
+def test_project_is_the_environment_and_ids_are_numbers(trac_env: Path) -> None:
+    TracSource(trac_env, name="demo", project="demo").close()
+    with pytest.raises(ConfigError, match="the one project 'demo'"):
+        TracSource(trac_env, name="demo", project="core")
+    with pytest.raises(ConfigError, match="Trac ticket ids are numbers"):
+        TracSource(trac_env, ids=IdSet.parse("BUG-1"))
+
+
+def test_from_config_page_size(trac_env: Path, tmp_path: Path) -> None:
+    source = from_config({"type": "trac", "env": str(trac_env), "page_size": 25}, tmp_path)
+    try:
+        assert source.page_size == 25 and source.name == trac_env.name
+    finally:
+        source.close()
+    with pytest.raises(ConfigError, match="page_size must be a positive whole number"):
+        from_config({"type": "trac", "env": str(trac_env), "page_size": 0}, tmp_path)

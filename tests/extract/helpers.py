@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 
-def rows(staging: Path, sql: str) -> list[Any]:
+def rows(staging: Path, sql: str, *params: Any) -> list[Any]:
     with closing(sqlite3.connect(staging, timeout=30)) as db:
-        return db.execute(sql).fetchall()
+        return db.execute(sql, params).fetchall()
 
 
 def staged_hashes(staging: Path) -> list[tuple[str, str]]:
