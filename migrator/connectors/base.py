@@ -96,6 +96,16 @@ class Target(Protocol):
         """Download one attachment and return the sha256 of its bytes."""
         ...
 
+    def add_link(self, target_id: str, kind: str, other_id: str) -> None:
+        """Create a relation (a forward kind: blocks, precedes, duplicates, relates, copied-to)."""
+        ...
+
+    def links(self, target_id: str) -> set[tuple[str, str]]:
+        """(kind, other target id) of the forward relations this ticket is the source of."""
+        ...
+
+    def set_parent(self, target_id: str, parent_id: str) -> None: ...
+
     def delete_ticket(self, target_id: str) -> None:
         """Remove a ticket this migration created; already gone is fine."""
         ...

@@ -24,6 +24,14 @@ from migrator.secrets import Redactor, Secret, resolve_secret
 from migrator.staging.blobs import BlobStore
 
 PAGE = 100
+# Redmine's relation types for the model's forward link kinds.
+RELATION = {
+    "blocks": "blocks",
+    "precedes": "precedes",
+    "duplicates": "duplicates",
+    "relates": "relates",
+    "copied-to": "copied_to",
+}
 
 
 class RedmineTarget:
@@ -292,6 +300,26 @@ class RedmineTarget:
             idempotent=False,
         )
 
+    def add_link(self, target_id: str, kind: str, other_id: str) -> None:
+        body = {"relation": {"issue_to_id": int(other_id), "relation_type": RELATION[kind]}}
+        self.http.request(
+            "POST", f"/issues/{target_id}/relations.json", json=body, idempotent=False
+        )
+
+    def links(self, target_id: str) -> set[tuple[str, str]]:
+        kinds = {v: k for k, v in RELATION.items()}
+        data = self.http.get_json(f"/issues/{target_id}/relations.json")
+        return {
+            (kinds[r["relation_type"]], str(r["issue_to_id"]))
+            for r in data.get("relations", [])
+            if str(r["issue_id"]) == target_id and r["relation_type"] in kinds
+        }
+
+    def set_parent(self, target_id: str, parent_id: str) -> None:
+        self.http.request(
+            "PUT", f"/issues/{target_id}.json", json={"issue": {"parent_issue_id": int(parent_id)}}
+        )
+
     def delete_ticket(self, target_id: str) -> None:
         self.preflight()
         self.http.request(
@@ -320,7 +348,8 @@ class RedmineTarget:
     def read_back(self, target_id: str) -> ReadBack:
         self.preflight()
         issue = self.http.get_json(
-            f"/issues/{target_id}.json", params={"include": "journals,attachments,watchers"}
+            f"/issues/{target_id}.json",
+            params={"include": "journals,attachments,watchers,relations"},
         )["issue"]
         origin = next(
             (
@@ -331,6 +360,7 @@ class RedmineTarget:
             None,
         )
         assigned = issue.get("assigned_to")
+        kinds = {v: k for k, v in RELATION.items()}
         fields = {
             "project": issue["project"]["name"],
             "tracker": issue["tracker"]["name"],
@@ -351,6 +381,13 @@ class RedmineTarget:
             "watchers": sorted(
                 self._user_logins.get(w["id"], w["name"]) for w in issue.get("watchers", [])
             ),
+            # Target ids; the verifier turns them into origins with the id map.
+            "links": sorted(
+                f"{kinds[r['relation_type']]} {r['issue_to_id']}"
+                for r in issue.get("relations", [])
+                if r["issue_id"] == issue["id"] and r["relation_type"] in kinds
+            ),
+            "parent": str(issue["parent"]["id"]) if issue.get("parent") else None,
         }
         notes = [j["notes"] for j in issue.get("journals", []) if j.get("notes")]
         files = [

@@ -27,6 +27,7 @@ from migrator.connectors.base import Target
 from migrator.errors import PermanentTargetError, TargetError
 from migrator.http import AmbiguousWriteError
 from migrator.load.batches import batch_origins
+from migrator.load.links import link_pass, planned_links
 from migrator.progress import Progress
 from migrator.staging import Staging
 from migrator.staging import schema as s
@@ -47,6 +48,11 @@ class LoadSummary:
     tickets_failed: int = 0
     comments_created: int = 0
     comments_found: int = 0
+    links_created: int = 0
+    links_found: int = 0
+    links_waiting: int = 0  # one end not loaded yet: done by a later load
+    links_failed: int = 0
+    links_dangling: int = 0  # the other end is not in the plan at all
     seconds: float = 0.0
 
     def line(self) -> str:
@@ -54,17 +60,46 @@ class LoadSummary:
             f"loaded plan {self.plan_id}: {self.tickets_created} tickets created, "
             f"{self.tickets_found} recovered, {self.tickets_skipped} already done, "
             f"{self.tickets_failed} failed; {self.comments_created} comments created, "
-            f"{self.comments_found} recovered, in {self.seconds:.1f} s"
+            f"{self.comments_found} recovered; {self.links_created} links created"
+            + (f", {self.links_waiting} waiting for a later batch" if self.links_waiting else "")
+            + (f", {self.links_failed} failed" if self.links_failed else "")
+            + (f", {self.links_dangling} to tickets not in the plan" if self.links_dangling else "")
+            + f", in {self.seconds:.1f} s"
         )
 
 
-def _seed_state(staging: Staging, plan_id: int) -> None:
-    """Give every planned object a pending row, without touching existing ones."""
+def _seed_state(staging: Staging, plan_id: int) -> int:
+    """Give every planned object a pending row, without touching existing ones.
+
+    Returns how many links point at tickets that are not in the plan at all
+    (they are reported, not loaded).
+    """
+    with staging.begin() as conn:
+        planned = set(
+            conn.scalars(
+                select(s.planned_tickets.c.origin).where(s.planned_tickets.c.plan_id == plan_id)
+            )
+        )
+    dangling = 0
     for chunk in _chunks(staging.iter_planned(plan_id), 500):
+        links = {
+            link.key: link
+            for r in chunk
+            for link in planned_links(r.payload)
+            if link.source in planned and link.other in planned
+        }
+        dangling += sum(
+            1
+            for r in chunk
+            for link in planned_links(r.payload)
+            if not (link.source in planned and link.other in planned)
+        )
         with staging.begin() as conn:
-            keys = [r.origin for r in chunk] + [
-                c["key"] for r in chunk for c in _children(r.payload)
-            ]
+            keys = (
+                [r.origin for r in chunk]
+                + [c["key"] for r in chunk for c in _children(r.payload)]
+                + list(links)
+            )
             known = set(conn.scalars(select(ls.c.key).where(ls.c.key.in_(keys))))
             rows = []
             for r in chunk:
@@ -76,8 +111,14 @@ def _seed_state(staging: Staging, plan_id: int) -> None:
                 for seq, a in enumerate(r.payload.get("attachments", [])):
                     if a["key"] not in known:
                         rows.append(_row(a["key"], "attachment", r.origin, seq, plan_id))
+            for key, link in links.items():
+                if key not in known:
+                    kind = "parent" if link.kind == "parent" else "link"
+                    rows.append(_row(key, kind, link.source, 0, plan_id))
+                    known.add(key)
             if rows:
                 conn.execute(ls.insert(), rows)
+    return dangling
 
 
 def _children(payload: dict[str, Any]) -> list[dict[str, Any]]:
@@ -238,7 +279,7 @@ def load(
     plan = staging.latest_plan()
     only = batch_origins(staging, batch) if batch is not None else None
     summary = LoadSummary(plan_id=plan.id)
-    _seed_state(staging, plan.id)
+    summary.links_dangling = _seed_state(staging, plan.id)
     target.preflight()
     problems = target.check_plan({k: set(v) for k, v in plan.summary.get("names", {}).items()})
     if problems:
@@ -272,6 +313,10 @@ def load(
                 progress.advance()
             if limit is not None and seen >= limit:
                 break
+        # Second pass: relations and parents whose two ends now exist.
+        links = link_pass(staging, target, retry_failed=retry_failed)
+        summary.links_created, summary.links_found = links.created, links.found
+        summary.links_waiting, summary.links_failed = links.waiting, links.failed
     except (TargetError, KeyboardInterrupt):
         staging.finish_run(run_id, "failed", asdict(summary))
         raise

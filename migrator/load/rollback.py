@@ -59,6 +59,12 @@ def rollback(
                 summary.removed += 1
             with staging.begin() as conn:
                 conn.execute(ls.delete().where(ls.c.ticket_origin == key))
+                # Links from other tickets to this one vanished with it: make them again later.
+                conn.execute(
+                    ls.update()
+                    .where(ls.c.kind.in_(("link", "parent")), ls.c.key.like(f"%/{key}"))
+                    .values(state="pending", target_id=None)
+                )
                 conn.execute(s.verifications.delete().where(s.verifications.c.origin == key))
                 Staging.event(
                     conn,

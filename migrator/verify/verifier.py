@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from migrator.connectors.base import ReadBack, Target
+from migrator.load.links import planned_links
 from migrator.model import normalize_text
 from migrator.progress import Progress
 from migrator.staging import Staging
@@ -44,7 +45,10 @@ class VerifySummary:
 
 
 def compare(
-    payload: dict[str, Any], back: ReadBack, sha256: Callable[[str], str] | None = None
+    payload: dict[str, Any],
+    back: ReadBack,
+    sha256: Callable[[str], str] | None = None,
+    origin_of: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Differences that are data, not rendering (line endings, outer whitespace).
 
@@ -75,6 +79,37 @@ def compare(
         if want != got:
             diffs.append({"field": f"comment {i}", "expected": want, "actual": got})
     diffs += _compare_attachments(payload.get("attachments", []), back.attachments, sha256)
+    if origin_of is not None:
+        diffs += _compare_links(payload, back, origin_of)
+    return diffs
+
+
+def _compare_links(
+    payload: dict[str, Any], back: ReadBack, origin_of: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Relations this ticket is the source of, and its parent, by origin on both sides.
+
+    Links to tickets that are not loaded yet (a later batch) are not expected yet.
+    """
+    loaded = set(origin_of.values())
+    origin = payload["origin"]
+    want = sorted(
+        f"{link.kind} {link.other}"
+        for link in planned_links(payload)
+        if link.kind != "parent" and link.source == origin and link.other in loaded
+    )
+    got = sorted(
+        f"{kind} {origin_of.get(tid, 'unknown #' + tid)}"
+        for kind, tid in (entry.split(" ", 1) for entry in back.fields.get("links", []))
+    )
+    diffs: list[dict[str, Any]] = []
+    if want != got:
+        diffs.append({"field": "links", "expected": want, "actual": got})
+    parent = payload.get("parent") if payload.get("parent") in loaded else None
+    actual_parent = back.fields.get("parent")
+    got_parent = origin_of.get(actual_parent, actual_parent) if actual_parent else None
+    if parent != got_parent:
+        diffs.append({"field": "parent", "expected": parent, "actual": got_parent})
     return diffs
 
 
@@ -121,6 +156,7 @@ def verify(staging: Staging, target: Target, progress: Progress) -> VerifySummar
             ).all()
         )
         already = set(conn.scalars(select(v.c.origin).where(v.c.run_id == run_id)))
+    origin_of = {tid: origin for origin, tid in loaded.items()}
     target.preflight()
     progress.start("verify", len(loaded))
     try:
@@ -133,7 +169,7 @@ def verify(staging: Staging, target: Target, progress: Progress) -> VerifySummar
                 progress.advance()
                 continue
             back = target.read_back(target_id)
-            diffs = compare(planned.payload, back, target.attachment_sha256)
+            diffs = compare(planned.payload, back, target.attachment_sha256, origin_of)
             with staging.begin() as conn:
                 conn.execute(v.delete().where(v.c.origin == planned.origin))
                 conn.execute(
