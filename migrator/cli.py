@@ -305,9 +305,19 @@ def plan(
 @click.option("--retry-failed", is_flag=True, help="Try tickets and comments that failed before.")
 @click.option("--limit", type=click.IntRange(min=1), help="Load at most N tickets.")
 @click.option("--batch", "batch", metavar="NAME", help="Load only this batch (see `batch create`).")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1, max=32),
+    help="Tickets loaded side by side, a session each (default: [load] workers, or 1).",
+)
 @handle_errors
 def load(
-    config_path: Path, quiet: bool, retry_failed: bool, limit: int | None, batch: str | None
+    config_path: Path,
+    quiet: bool,
+    retry_failed: bool,
+    limit: int | None,
+    batch: str | None,
+    workers: int | None,
 ) -> None:
     """Create the planned tickets in the target, exactly once (resumable).
 
@@ -320,10 +330,14 @@ def load(
       migrator load --batch pilot
     """
     from migrator.connectors import make_target
+    from migrator.http import RateGovernor
     from migrator.load import load as do_load
 
     config, staging = _open(config_path)
-    target = make_target(config)
+    rate = config.target.get("rate_limit")
+    # One governor for every worker: the target's limit is per client, not per session.
+    governor = RateGovernor(float(rate) if isinstance(rate, int | float) else None)
+    target = make_target(config, governor=governor)
     try:
         summary = do_load(
             staging,
@@ -332,6 +346,8 @@ def load(
             retry_failed=retry_failed,
             limit=limit,
             batch=batch,
+            workers=workers or config.workers,
+            target_factory=lambda: make_target(config, governor=governor),
         )
     finally:
         target.close()

@@ -29,6 +29,7 @@ class Config:
     mapping_path: Path
     batch_size: int = DEFAULT_BATCH_SIZE
     blobs_path: Path | None = None
+    workers: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -111,6 +112,13 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
             where=str(path),
             remedy="set batch_size = 50",
         )
+    workers = load.get("workers", 1)
+    if not isinstance(workers, int) or not 1 <= workers <= 32:
+        raise ConfigError(
+            f"[load] workers must be an integer from 1 to 32, not {workers!r}",
+            where=str(path),
+            remedy="set workers = 1 (a target that serves one request at a time) or more",
+        )
     mp = Path(mapping_file).expanduser()
     return Config(
         path=path,
@@ -120,4 +128,5 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
         mapping_path=mp if mp.is_absolute() else base / mp,
         batch_size=batch_size,
         blobs_path=blob_root(url, staging.get("blobs"), base),
+        workers=workers,
     )

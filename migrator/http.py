@@ -8,6 +8,7 @@ is raised with the server's own message, redacted, so the user can act on it.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -75,6 +76,55 @@ def _is_safe_to_resend(exc: BaseException) -> bool:
     )
 
 
+class RateGovernor:
+    """A token bucket shared by every session to one target, plus the server's own word.
+
+    ``rate`` requests per second on average (bursts up to ``burst``); when a
+    response says ``X-RateLimit-Remaining: 0`` the governor waits until
+    ``X-RateLimit-Reset`` (epoch seconds, or seconds from now) before the next
+    request from any worker.
+    """
+
+    def __init__(self, rate: float | None = None, burst: int = 1):
+        self.rate = rate
+        self.capacity = float(max(1, burst))
+        self.tokens = self.capacity
+        self.stamp = time.monotonic()
+        self.blocked_until = 0.0
+        self.waited = 0.0
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            wait = max(0.0, self.blocked_until - now)
+            if self.rate:
+                self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+                self.stamp = now
+                if self.tokens < 1:
+                    wait = max(wait, (1 - self.tokens) / self.rate)
+                self.tokens -= 1
+            self.waited += wait
+        if wait > 0:
+            time.sleep(wait)
+
+    def observe(self, response: requests.Response) -> None:
+        remaining = response.headers.get("X-RateLimit-Remaining")
+        reset = response.headers.get("X-RateLimit-Reset")
+        if remaining is None or reset is None:
+            return
+        try:
+            left, at = int(remaining), float(reset)
+        except ValueError:
+            return
+        if left > 0:
+            return
+        # Reset is an epoch timestamp (GitHub, GitLab) or a delay in seconds (others).
+        delay = at - time.time() if at > 1e9 else at
+        with self._lock:
+            self.blocked_until = max(self.blocked_until, time.monotonic() + min(max(delay, 0), 300))
+
+
 @dataclass
 class HttpClient:
     """A requests session bound to one base URL, with retries and redaction.
@@ -89,6 +139,7 @@ class HttpClient:
     timeout: float = 30.0
     attempts: int = 5
     max_wait: float = 30.0
+    governor: RateGovernor | None = None
 
     def __post_init__(self) -> None:
         self.session = requests.Session()
@@ -128,8 +179,12 @@ class HttpClient:
             reraise=True,
         )
         def send() -> requests.Response:
+            if self.governor is not None:
+                self.governor.acquire()
             self.requests_sent += 1
             response = self.session.request(method, url, **kwargs)
+            if self.governor is not None:
+                self.governor.observe(response)
             if response.status_code in RETRIABLE_STATUS:
                 log.info("%s %s -> %s, will retry", method, path, response.status_code)
                 raise RetriableHTTPError(response)

@@ -17,6 +17,7 @@ from typing import Any
 from migrator.config import Config
 from migrator.connectors.base import Capabilities, Page, ReadBack, Source, Target
 from migrator.errors import ConfigError
+from migrator.http import RateGovernor
 from migrator.model import iso
 from migrator.staging.blobs import BlobStore
 
@@ -168,12 +169,15 @@ def make_source(
     )
 
 
-def make_target(config: Config) -> Target:
+def make_target(config: Config, *, governor: RateGovernor | None = None) -> Target:
+    """A target from ``[target]``; workers share one ``governor`` (the target's rate limit)."""
     kind = config.target["type"]
     if kind == "redmine":
         from migrator.connectors import redmine
 
-        return redmine.from_config(config.target, config.base, BlobStore(config.blobs_dir))
+        return redmine.from_config(
+            config.target, config.base, BlobStore(config.blobs_dir), governor=governor
+        )
     raise ConfigError(
         f"unknown target type {kind!r}",
         where=str(config.path),

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from migrator.connectors.base import Capabilities, ReadBack
 from migrator.errors import ConfigError, TargetError
-from migrator.http import HttpClient
+from migrator.http import HttpClient, RateGovernor
 from migrator.model import normalize_text
 from migrator.secrets import Redactor, Secret, resolve_secret
 from migrator.staging.blobs import BlobStore
@@ -44,6 +44,8 @@ class RedmineTarget:
         *,
         blobs: BlobStore,
         legacy_field: str | int = "Legacy ID",
+        timeout: float = 30.0,
+        governor: RateGovernor | None = None,
     ):
         self.url = url.rstrip("/")
         self.blobs = blobs
@@ -52,6 +54,8 @@ class RedmineTarget:
             {"X-Redmine-API-Key": api_key.reveal(), "Content-Type": "application/json"},
             Redactor(api_key),
             what=f"Redmine at {self.url}",
+            timeout=timeout,
+            governor=governor,
         )
         self._legacy = legacy_field
         self._meta: dict[str, dict[str, int]] | None = None
@@ -415,7 +419,13 @@ class RedmineTarget:
         self.http.session.close()
 
 
-def from_config(section: dict[str, Any], base: Path, blobs: BlobStore) -> RedmineTarget:
+def from_config(
+    section: dict[str, Any],
+    base: Path,
+    blobs: BlobStore,
+    *,
+    governor: RateGovernor | None = None,
+) -> RedmineTarget:
     url = section.get("url")
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise ConfigError(
@@ -430,4 +440,20 @@ def from_config(section: dict[str, Any], base: Path, blobs: BlobStore) -> Redmin
         )
     key = resolve_secret(key_ref, base=base, key="[target] api_key")
     legacy = section.get("legacy_field", "Legacy ID")
-    return RedmineTarget(url, key, blobs=blobs, legacy_field=legacy)
+    timeout = section.get("timeout", 30)
+    rate = section.get("rate_limit")
+    for name, value in (("timeout", timeout), ("rate_limit", rate)):
+        if value is not None and (not isinstance(value, int | float) or value <= 0):
+            raise ConfigError(
+                f"[target] {name} must be a positive number of "
+                f"{'seconds' if name == 'timeout' else 'requests per second'}, not {value!r}",
+                remedy=f"e.g. {name} = {'30' if name == 'timeout' else '10'}",
+            )
+    return RedmineTarget(
+        url,
+        key,
+        blobs=blobs,
+        legacy_field=legacy,
+        timeout=float(timeout),
+        governor=governor or RateGovernor(float(rate) if rate else None),
+    )

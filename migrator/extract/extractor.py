@@ -20,7 +20,7 @@ from typing import Any
 from migrator.config import Config
 from migrator.connectors import IdSet, make_source
 from migrator.connectors.base import Source
-from migrator.errors import ConfigError
+from migrator.errors import ConfigError, StagingError
 from migrator.extract.progress import Meter, as_meter
 from migrator.extract.state import (
     CHECKPOINT,
@@ -147,7 +147,12 @@ def extract(
             f"{key} ({scope.describe()}) from the start"
         )
     cursor_text = staging.get_meta(CURSOR)
-    cursor = Cursor.loads(cursor_text) if cursor_text else None
+    try:
+        cursor = Cursor.loads(cursor_text) if cursor_text else None
+    except StagingError as exc:
+        # Only a plain rerun needs it (extract_configured refuses one); this run replaces it.
+        notes.append(f"the stored cursor could not be read and is replaced: {exc.message}")
+        cursor = None
     summary.resumed_from = resume.page if resume else None
     first_started = resume.started if resume else wall
     max_seen = resume.max_seen if resume else None
@@ -197,9 +202,9 @@ def extract(
         finished = _now()
         if max_seen is not None and max_seen > finished + FUTURE:
             notes.append(
-                f"{newest_origin} was updated at {iso(max_seen)}, in the future by this "
-                "machine's clock: the cursor is capped at now, and that ticket is read again "
-                "by every incremental extract until then"
+                f"{newest_origin or 'a ticket'} was updated at {iso(max_seen)}, in the future "
+                "by this machine's clock: the cursor is capped at now, and that ticket is read "
+                "again by every incremental extract until then"
             )
         moved = next_cursor(
             cursor, key, scope, started=first_started, finished=finished, max_seen=max_seen
@@ -254,10 +259,10 @@ def extract_configured(
             "--full and --since contradict each other",
             remedy="--full reads every ticket; --since reads those updated since a time",
         )
-    text = staging.get_meta(CURSOR)
-    cursor = Cursor.loads(text) if text else None
     partial = ids is not None or project is not None
-    auto = cursor.since if cursor and since is None and not full and not partial else None
+    text = staging.get_meta(CURSOR) if since is None and not full and not partial else None
+    cursor = Cursor.loads(text) if text else None  # unreadable: refused, --full replaces it
+    auto = cursor.since if cursor else None
     source = make_source(config, since=since or auto, ids=ids, project=project)
     try:
         if auto is not None and cursor is not None and cursor.source != source_key(source):

@@ -16,8 +16,10 @@ reads only staging and sends nothing.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -154,11 +156,38 @@ def _set(conn: Connection, key: str, **values: Any) -> None:
 
 
 class _Loader:
-    def __init__(self, staging: Staging, target: Target, summary: LoadSummary, retry_failed: bool):
+    """Loads tickets one at a time; with workers, one per thread, each with its own target."""
+
+    def __init__(
+        self,
+        staging: Staging,
+        targets: Callable[[], Target],
+        summary: LoadSummary,
+        retry_failed: bool,
+    ):
         self.staging = staging
-        self.target = target
+        self._targets = targets
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self.opened: list[Target] = []
         self.summary = summary
         self.retry_failed = retry_failed
+
+    @property
+    def target(self) -> Target:
+        """This thread's target (its own HTTP session when loading with workers)."""
+        target: Target | None = getattr(self._local, "target", None)
+        if target is None:
+            target = self._targets()
+            target.preflight()
+            self._local.target = target
+            with self._lock:
+                self.opened.append(target)
+        return target
+
+    def count(self, name: str) -> None:
+        with self._lock:
+            setattr(self.summary, name, getattr(self.summary, name) + 1)
 
     def intent(self, key: str, attempts: int) -> None:
         with self.staging.begin() as conn:
@@ -197,17 +226,14 @@ class _Loader:
                     self.target.reconcile(target_id, payload)
             except PermanentTargetError as exc:
                 self.failed(origin, exc)
-                self.summary.tickets_failed += 1
+                self.count("tickets_failed")
                 return
             # Attachments travel with the create (and reconcile), so they are done with it.
             attached = tuple(a["key"] for a in payload.get("attachments", []))
             self.done(origin, target_id, "ticket", attached)
-            if found:
-                self.summary.tickets_found += 1
-            else:
-                self.summary.tickets_created += 1
+            self.count("tickets_found" if found else "tickets_created")
         elif all(states[c["key"]].state == "done" for c in _children(payload)):
-            self.summary.tickets_skipped += 1
+            self.count("tickets_skipped")
             return
         self.comments(target_id, payload, states)
 
@@ -240,10 +266,7 @@ class _Loader:
                 continue
             self.done(key, None, "comment")
             done_bodies.append(body)
-            if found:
-                self.summary.comments_found += 1
-            else:
-                self.summary.comments_created += 1
+            self.count("comments_found" if found else "comments_created")
 
     @staticmethod
     def _create(
@@ -274,7 +297,15 @@ def load(
     retry_failed: bool = False,
     limit: int | None = None,
     batch: str | None = None,
+    workers: int = 1,
+    target_factory: Callable[[], Target] | None = None,
 ) -> LoadSummary:
+    """Load the latest plan (or one batch of it).
+
+    With ``workers`` > 1, tickets are loaded by that many threads, each with a
+    target from ``target_factory`` (its own session); a ticket's comments stay
+    in order because one thread loads the whole ticket.
+    """
     started = time.monotonic()
     plan = staging.latest_plan()
     only = batch_origins(staging, batch) if batch is not None else None
@@ -289,13 +320,19 @@ def load(
             remedy="create them in the target, or change the mapping and run `migrator plan`",
         )
     run_id = staging.start_run("load")
-    loader = _Loader(staging, target, summary, retry_failed)
+    factory: Callable[[], Target] = lambda: target  # noqa: E731 - one shared target
+    if workers > 1:
+        if target_factory is None:
+            raise ValueError("loading with workers needs a target_factory")
+        factory = target_factory
+    loader = _Loader(staging, factory, summary, retry_failed)
     total = plan.tickets if only is None else len(only)
     progress.start("load", total if limit is None else min(limit, total))
     seen = 0
     rows = staging.iter_planned(plan.id)
     if only is not None:
         rows = (r for r in rows if r.origin in only)
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="load") if workers > 1 else None
     try:
         for chunk in _chunks(rows, 100):
             with staging.begin() as conn:
@@ -305,12 +342,18 @@ def load(
                         select(ls).where(ls.c.ticket_origin.in_([p.origin for p in chunk]))
                     )
                 }
-            for planned in chunk:
-                if limit is not None and seen >= limit:
-                    break
-                loader.ticket(planned, states)
-                seen += 1
-                progress.advance()
+            if limit is not None:
+                chunk = chunk[: max(0, limit - seen)]
+            if pool is None:
+                for planned in chunk:
+                    loader.ticket(planned, states)
+                    progress.advance()
+            else:
+                # One chunk at a time keeps memory flat; its tickets run side by side.
+                for future in as_completed([pool.submit(loader.ticket, p, states) for p in chunk]):
+                    future.result()
+                    progress.advance()
+            seen += len(chunk)
             if limit is not None and seen >= limit:
                 break
         # Second pass: relations and parents whose two ends now exist.
@@ -321,6 +364,11 @@ def load(
         staging.finish_run(run_id, "failed", asdict(summary))
         raise
     finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        for opened in loader.opened:
+            if opened is not target:
+                opened.close()
         progress.finish()
     summary.seconds = time.monotonic() - started
     staging.finish_run(run_id, "done", asdict(summary))

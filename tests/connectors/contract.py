@@ -29,7 +29,7 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -186,10 +186,16 @@ def staging_snapshot(path: Path) -> tuple[list[Any], list[Any]]:
     """Every row of source_tickets and meta, as stored."""
     if not path.exists():
         return [], []
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db:
         tickets = db.execute("SELECT * FROM source_tickets ORDER BY origin").fetchall()
         meta = db.execute("SELECT * FROM meta ORDER BY key").fetchall()
     return tickets, meta
+
+
+def content_hashes(path: Path) -> dict[str, str]:
+    """Origin -> content hash of every staged ticket."""
+    with closing(sqlite3.connect(path)) as db:
+        return dict(db.execute("SELECT origin, content_hash FROM source_tickets").fetchall())
 
 
 # ---------------------------------------------------------------- the checks

@@ -16,10 +16,13 @@ import shutil
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+import requests
 
 from fixtures.generate import counts, groups, is_comment
 from fixtures.spreadsheets import VARIANTS
@@ -107,8 +110,9 @@ def trac_case(env: Path, dataset: dict[str, Any], work: Path) -> Case:
     # A copy whose ticket 1 has a title that is not UTF-8, as old Trac databases do.
     broken = work / "broken-env"
     shutil.copytree(env, broken)
-    with sqlite3.connect(broken / "db" / "trac.db") as db:
+    with closing(sqlite3.connect(broken / "db" / "trac.db")) as db:
         db.execute("UPDATE ticket SET summary = CAST(X'4162FF63' AS TEXT) WHERE id = 1")
+        db.commit()
     section = {"type": "trac", "env": str(env), "name": "demo"}
     return Case(
         name="trac",
@@ -340,3 +344,37 @@ def test_every_source_type_is_in_the_contract() -> None:
     covered = {_name(p) for p in SOURCES}
     missing = set(TYPES) - covered - ({"redmine"} if redmine_tests is None else set())
     assert not missing, f"source types without a contract case: {missing}"
+
+
+@pytest.mark.roundup
+def test_roundup_incremental_extract_reads_what_changed(
+    cases: dict[str, Case], extractions: Any
+) -> None:
+    """Last in this module, as it changes the tracker: three issues retitled over REST."""
+    case, first = cases["roundup"], extractions["roundup"]
+    url, user = case.section["url"], case.section["user"]
+    before = contract.content_hashes(first.staging_path)
+    session = requests.Session()
+    session.auth = (user, case.env["MIGRATOR_CONTRACT_ROUNDUP_PASSWORD"])
+    session.trust_env = False
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))
+    headers = {"X-Requested-With": "rest", "Referer": url, "Origin": origin}
+    changed = ("5", "50", "150")
+    for iid in changed:
+        item = f"{url}rest/data/issue/{iid}"
+        data = session.get(item, headers=headers, timeout=30).json()["data"]
+        title = data["attributes"]["title"] + "（更新）"
+        r = session.patch(
+            item, headers={**headers, "If-Match": data["@etag"]}, json={"title": title}, timeout=30
+        )
+        assert r.status_code == 200, r.text
+    again = contract.extract_all(case, first.staging_path.parent)
+    summary = again.summary
+    assert summary.since is not None  # from the cursor the first extract stored
+    assert (summary.new, summary.changed) == (0, 3)
+    assert summary.unchanged == summary.tickets - 3 and summary.tickets < len(first.tickets)
+    after = contract.content_hashes(first.staging_path)
+    assert sorted(o for o in after if after[o] != before[o]) == [
+        f"roundup:demo#{i}" for i in sorted(changed)
+    ]
+    assert all(again.tickets[i].title.endswith("（更新）") for i in changed)

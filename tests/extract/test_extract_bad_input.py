@@ -13,6 +13,7 @@ import shutil
 import socket
 import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -85,8 +86,9 @@ def test_unreachable_redmine_source(prepared: Path, monkeypatch: pytest.MonkeyPa
 def test_unsupported_trac_schema_version(prepared: Path, trac_env: Path, tmp_path: Path) -> None:
     old = tmp_path / "old-trac"
     shutil.copytree(trac_env, old)
-    with sqlite3.connect(old / "db" / "trac.db") as db:
+    with closing(sqlite3.connect(old / "db" / "trac.db")) as db:
         db.execute("UPDATE system SET value = '21' WHERE name = 'database_version'")
+        db.commit()
     section = {"type": "trac", "env": str(old), "name": "demo"}
     fails_cleanly(prepared, section, "Trac database version 21 is older than 0.12", "upgrade")
 

@@ -153,3 +153,23 @@ def test_spreadsheet_rows_are_filtered_on_their_updated_column(
     assert (summary["new"], summary["changed"]) == (0, 1)
     assert summary["tickets"] < len(dataset["tickets"])
     assert json.loads(meta(staging)["extract.cursor"])["updated"] > cursor["updated"]
+
+
+def test_a_ticket_dated_in_the_future_is_named_and_the_cursor_capped(tmp_path: Path) -> None:
+    sheet = tmp_path / "bugs.csv"
+    sheet.write_text(
+        "No.,件名,更新日\r\n1,ok,2024-05-01T00:00:00Z\r\n2,typo,2094-05-01T00:00:00Z\r\n",
+        encoding="utf-8",
+    )
+    section = {
+        "type": "csv",
+        "name": "bugs",
+        "file": str(sheet),
+        "columns": {"id": "No.", "title": "件名", "updated": "更新日"},
+    }
+    config = write_config(tmp_path / "migration", section)
+    result = run(config, "extract")
+    assert result.exit_code == 0, result.output
+    assert "csv:bugs#2 was updated at 2094-05-01T00:00:00Z, in the future" in result.stderr
+    cursor = json.loads(meta(config.parent / "staging.sqlite")["extract.cursor"])
+    assert cursor["updated"] < datetime.now(UTC).isoformat()

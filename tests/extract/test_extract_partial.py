@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -159,3 +161,22 @@ def test_a_checkpoint_is_resumed_only_with_the_same_options(
     assert "resumed an interrupted extract after checkpoint 50" in again.output
     assert "extracted 150 tickets (140 new, 0 changed, 10 unchanged)" in again.output
     assert last_run(staging)["resumed_from"] == "50"
+
+
+def test_an_unreadable_cursor_is_refused_and_replaced_by_full(
+    trac_env: Path, trac_migration: Callable[..., Path]
+) -> None:
+    config = trac_migration(trac_env)
+    staging = config.parent / "staging.sqlite"
+    assert run(config, "extract", "-q", "--ids", "1").exit_code == 0
+    with closing(sqlite3.connect(staging)) as db:
+        db.execute("INSERT INTO meta (key, value) VALUES ('extract.cursor', '{\"v\": 9}')")
+        db.commit()
+    plain = run(config, "extract")
+    assert plain.exit_code == 1
+    assert "meta extract.cursor has format version 9" in error_line(plain)
+    assert "--full" in error_line(plain)
+    full = run(config, "extract", "--full")
+    assert full.exit_code == 0, full.output
+    assert "the stored cursor could not be read and is replaced" in full.stderr
+    assert json.loads(meta(staging)["extract.cursor"])["v"] == 1

@@ -120,3 +120,33 @@ def test_activity_and_replacement_characters() -> None:
     )
     assert activity(ticket) == datetime(2024, 5, 3, tzinfo=UTC)
     assert replaced_text(ticket) == ["title", "custom.顧客", "attachments.name"]
+
+
+def test_progress_meters() -> None:
+    from migrator.extract.progress import Bars, Meter, TicketsOnly, as_meter, make_meter
+
+    class Counting:
+        def __init__(self) -> None:
+            self.calls: list[tuple[str, object]] = []
+
+        def start(self, what: str, total: int | None) -> None:
+            self.calls.append(("start", total))
+
+        def advance(self, n: int = 1) -> None:
+            self.calls.append(("advance", n))
+
+        def finish(self) -> None:
+            self.calls.append(("finish", None))
+
+    plain = Counting()
+    meter = as_meter(plain)
+    assert isinstance(meter, TicketsOnly)
+    meter.begin(300, 100)  # resumed: 100 committed by an earlier attempt
+    meter.page(50, 120, 3, 4096)
+    meter.end()
+    assert plain.calls == [("start", 300), ("advance", 100), ("advance", 50), ("finish", None)]
+    bars = make_meter(quiet=False)
+    assert isinstance(bars, Bars) and isinstance(bars, Meter) and as_meter(bars) is bars
+    bars.begin(None, 0)  # off the terminal tqdm draws nothing, but counts
+    bars.page(1, 2, 3, 4)
+    bars.end()

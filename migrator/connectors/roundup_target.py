@@ -1,0 +1,755 @@
+"""Roundup target over its REST API (``/NAME/rest/data/<class>``).
+
+Where a payload goes in a Roundup classic tracker:
+
+* the ticket is an ``issue``: ``title``, ``status`` and ``priority`` (by
+  name), ``assignedto``, ``nosy`` (the watchers and the author), ``files``;
+  the origin marker is an issue property the tracker's ``schema.py`` must
+  declare (``legacy_id = String()``), because find-by-origin is what makes
+  crash recovery possible;
+* the description is the issue's first message and every comment a later
+  one, each ``msg`` written with its original author and date (a message's
+  ``author`` and ``date`` can be set; an issue's ``creator`` and
+  ``creation`` cannot);
+* attachments are uploaded as ``file`` items first and linked by the same
+  request that creates the issue, so an issue never exists without them;
+* a ``duplicates`` link is ``superseder`` (the only relation Roundup classic
+  has), written in the second pass by :meth:`RoundupTarget.add_link`;
+* there is no tracker (ticket type) and no project: every ticket is an
+  ``issue`` of the one tracker at ``url``, so the plan's tracker must be
+  ``issue``.
+
+Rules of Roundup's REST API handled here: writes need an ``Origin`` equal to
+the tracker's own web address (learnt from the links it answers, so a proxy
+in between does not matter) and ``X-Requested-With``; updates need
+``If-Match`` with the item's current etag; a message needs an ``author``.
+Four failed logins lock a user out of REST for ten minutes, so a 401, 403 or
+lock is never retried: the first one stops the run with the remedy.
+
+Writing into a live tracker would mail the nosy list for every message
+migrated.  Each message is therefore created with the nosy list already in
+its ``recipients``, which Roundup reads as "these people have it": nobody is
+mailed about history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.auth import HTTPBasicAuth
+
+from migrator.connectors.base import Capabilities, ReadBack
+from migrator.errors import ConfigError, PermanentTargetError, TargetError
+from migrator.http import HttpClient
+from migrator.model import normalize_text, parse_iso
+from migrator.secrets import Redactor, Secret, resolve_secret
+from migrator.staging.blobs import BlobStore
+
+ISSUE = "issue"  # the class every ticket becomes, and so the only "tracker" a plan may name
+LEGACY_PROPERTY = "legacy_id"
+CLOSED_STATUS = "resolved"  # where a rolled-back copy is put, as Roundup classic closes issues
+PAGE = 500  # status, priority and user items per request
+MSG_CHUNK = 100  # message ids per filtered request: keeps URLs short
+ETAG_ATTEMPTS = 3  # updates refused because the issue changed in between, then given up
+# The only link kind Roundup classic can hold: "superseded by X" is "duplicates X".
+SUPERSEDER_KIND = "duplicates"
+# Issue properties with their own place in the payload; any other is a custom field.
+STANDARD = frozenset(
+    {"title", "status", "priority", "assignedto", "nosy", "messages", "files", "superseder"}
+    | {"keyword", "id", "creation", "creator", "activity", "actor"}
+)
+# What REST answers for message content that is not UTF-8, instead of the content.
+_NOT_TEXT = re.compile(r"^(msg|file)\d+ is not text, retrieve using binary_content property")
+# The time in the provenance line the plan starts every text with (to the minute).
+_ATTRIBUTED = re.compile(r"originally by .* on (\d{4}-\d\d-\d\d \d\d:\d\d) UTC")
+
+
+def roundup_date(iso_time: str | None, text: str = "") -> str | None:
+    """A message ``date`` for Roundup, in UTC whatever the REST user's time zone.
+
+    The payload's own time when it has one; otherwise the time of the
+    "originally by ... on ..." line the plan puts at the head of every text
+    (to the minute); otherwise None (Roundup leaves the date empty).
+    """
+    when = parse_iso(iso_time) if iso_time else None
+    if when is None:
+        first = text.lstrip().split("\n", 1)[0]
+        m = _ATTRIBUTED.search(first)
+        if m:
+            when = datetime.strptime(m.group(1), "%Y-%m-%d %H:%M")
+    if when is None:
+        return None
+    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return when.strftime("%Y-%m-%d.%H:%M:%S+0000")  # an explicit zone overrides the user's
+
+
+def _ids(value: Any) -> list[str]:
+    """Ids of a Link (dict or None) or Multilink (list) value as REST gives it."""
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        return [str(value["id"])]
+    return [str(v["id"]) if isinstance(v, dict) else str(v) for v in value]
+
+
+def _label(value: Any) -> str | None:
+    """The label REST adds to a link at ``@verbose=2`` (name, username...), or the value."""
+    if value in (None, "", []):
+        return None
+    if isinstance(value, list):
+        labels = [_label(v) for v in value]
+        return ", ".join(label for label in labels if label) or None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key not in ("id", "link"):
+                return str(item)
+        return str(value.get("id"))
+    return str(value)
+
+
+def _message(response: requests.Response) -> str:
+    """The server's own words: Roundup's JSON error, or the start of its text."""
+    try:
+        data = response.json()
+    except ValueError:
+        return response.text.strip()[:300] or response.reason
+    error = data.get("error") if isinstance(data, dict) else None
+    if isinstance(error, dict) and "msg" in error:
+        return str(error["msg"])
+    return str(data)[:300]
+
+
+class RoundupTarget:
+    kind = "roundup"
+
+    def __init__(
+        self,
+        url: str,
+        user: str,
+        password: Secret,
+        *,
+        blobs: BlobStore,
+        legacy_property: str = LEGACY_PROPERTY,
+        attempts: int = 5,
+    ):
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigError(
+                f"{url!r} is not an http(s) URL",
+                where="[target] url",
+                remedy='write the tracker URL, e.g. url = "https://bugs.example.com/demo/"',
+            )
+        self.url = url.rstrip("/")
+        self.name = parts.path.strip("/").rsplit("/", 1)[-1] or "roundup"
+        self.user = user
+        self.blobs = blobs
+        self.legacy = legacy_property
+        self.http = HttpClient(
+            self.url,
+            {"X-Requested-With": "migrator", "Accept": "application/json"},
+            Redactor(password),
+            what=f"Roundup at {self.url}/",
+            attempts=attempts,
+        )
+        # Credentials on the session, not in the headers the client's repr shows;
+        # UTF-8, as Roundup decodes them (requests would send a str as Latin-1).
+        self.http.session.auth = HTTPBasicAuth(
+            user.encode("utf-8"), password.reveal().encode("utf-8")
+        )
+        self.http.session.hooks["response"].append(self._refuse_lockout)
+        self._meta: dict[str, dict[str, str]] | None = None  # kind -> name -> id
+        self._names: dict[str, dict[str, str]] = {}  # kind -> id -> name
+        self._me = ""
+        self._properties: dict[str, bool] = {}
+        # Attachments Roundup cannot store (it refuses empty files), by origin: reported.
+        self.skipped: list[str] = []
+        # Messages carry their author and date; an issue's creator and creation are
+        # always the migrating user and the load time (see the module docstring).
+        self.capabilities = Capabilities(
+            set_author=True, set_timestamps=True, set_status_on_create=True
+        )
+
+    def describe(self) -> str:
+        return f"Roundup tracker {self.name!r} at {self.url}/ as {self.user}"
+
+    # -- HTTP ------------------------------------------------------------
+    def _refuse_lockout(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        """Turn Roundup's failed-login lock into an error the client does not retry.
+
+        The lock is a plain-text 429 whose Retry-After is minutes long; only a
+        corrected password helps.  (The API rate limiter answers JSON, and that
+        one is worth retrying.)  Raised from the session's response hook
+        because the client retries every 429 itself.
+        """
+        content_type = response.headers.get("Content-Type", "")
+        if response.status_code == 429 and "json" not in content_type:
+            raise TargetError(
+                f"Roundup at {self.url}/ has locked REST logins for user {self.user!r} "
+                f"after failed logins ({response.text.strip()[:200]})",
+                remedy="fix the password, then wait for the lock to expire "
+                "(4 failures per api_failed_login_interval_in_sec, 10 minutes by default)",
+            )
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        accept: tuple[int, ...] = (),
+        idempotent: bool = True,
+        **kwargs: Any,
+    ) -> requests.Response:
+        """One request with the client's retries; any 4xx not in ``accept`` is a typed error."""
+        response = self.http.request(
+            method, path, ok=lambda r: True, idempotent=idempotent, **kwargs
+        )
+        if response.status_code < 400 or response.status_code in accept:
+            return response
+        error = self._error(method, path, response)
+        response.close()
+        raise error
+
+    def _error(self, method: str, path: str, response: requests.Response) -> TargetError:
+        status = response.status_code
+        detail = self.http.redact(_message(response))
+        if status == 401:
+            return TargetError(
+                f"Roundup at {self.url}/ rejected the login of user {self.user!r} (HTTP 401)",
+                remedy="check [target] user and the password secret; after 4 failed logins "
+                "Roundup locks REST for that user for 10 minutes, so fix the password "
+                "before trying again",
+            )
+        if status == 403:
+            return TargetError(
+                f"Roundup at {self.url}/ refused {method} {path} to user {self.user!r} "
+                f"(HTTP 403: {detail})",
+                remedy="use a user with the Admin role (it may set message authors, "
+                "create issues, messages and files, and use REST)",
+            )
+        if status == 404 and path == "/rest/data":
+            return TargetError(
+                f"no Roundup tracker at {self.url}/ (HTTP 404 for its REST API)",
+                remedy="url must be the tracker's own address, ending in its name "
+                "(http://HOST:PORT/NAME/)",
+            )
+        if status == 400 and ("Rest Interface" in detail or "Origin" in detail):
+            return TargetError(
+                f"Roundup at {self.url}/ refused the request's origin ({detail})",
+                remedy="the tracker compares Origin with its own web address (tracker_web "
+                "in config.ini); make that address reachable or list it in "
+                "allowed_api_origins",
+            )
+        if status == 404:
+            return TargetError(
+                f"Roundup at {self.url}/ has no {path} (HTTP 404: {detail})",
+                remedy="the item was removed from the tracker; check it in the web interface",
+            )
+        return PermanentTargetError(
+            f"Roundup at {self.url}/ rejected {method} {path} (HTTP {status}: {detail})",
+            remedy="fix the mapping or the tracker's schema for this ticket, then "
+            "`migrator load --retry-failed`",
+        )
+
+    def _data(self, response: requests.Response) -> dict[str, Any]:
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict) or not isinstance(data.get("data"), dict):
+            raise TargetError(
+                f"{response.url} did not answer Roundup REST JSON",
+                remedy="check that url is a Roundup (>= 2.0) tracker with REST enabled",
+            )
+        result: dict[str, Any] = data["data"]
+        return result
+
+    def _get(self, path: str, params: Any = None) -> dict[str, Any]:
+        return self._data(self._send("GET", path, params=params))
+
+    def _all(self, classname: str, field: str) -> Iterator[dict[str, Any]]:
+        index = 1
+        while True:
+            params = {"@fields": field, "@page_size": PAGE, "@page_index": index, "@sort": "id"}
+            items = self._get(f"/rest/data/{classname}", params).get("collection", [])
+            yield from items
+            if len(items) < PAGE:
+                return
+            index += 1
+
+    # -- metadata --------------------------------------------------------
+    def preflight(self, payload_sample: dict[str, Any] | None = None) -> None:
+        """Log in once, learn the web origin, check the origin property, read the names.
+
+        The first request is a GET, which Roundup serves without an Origin
+        header; its links name the address Roundup expects as Origin on writes.
+        """
+        if self._meta is not None:
+            return
+        classes = self._get("/rest/data")
+        missing = [c for c in (ISSUE, "msg", "file", "user", "status", "priority") if c not in classes]
+        if missing:
+            raise TargetError(
+                f"Roundup at {self.url}/ has no {', '.join(missing)} class, or user "
+                f"{self.user!r} may not see it",
+                remedy="use a user with the Admin role on a tracker with the classic schema",
+            )
+        link = str(classes[ISSUE].get("link") or self.url)
+        web = urlsplit(link)
+        self.http.session.headers["Origin"] = f"{web.scheme}://{web.netloc}"
+        if not self._has_property(self.legacy):
+            raise TargetError(
+                f"the issue class of Roundup at {self.url}/ has no {self.legacy!r} property "
+                "(migrator marks every issue with its origin there, to find it after a crash)",
+                remedy=f"add {self.legacy}=String() to the issue class in schema.py in the "
+                f'tracker home (issue = IssueClass(db, "issue", ..., {self.legacy}=String())) '
+                "and restart the tracker",
+            )
+        meta: dict[str, dict[str, str]] = {
+            "status": {str(s["name"]): str(s["id"]) for s in self._all("status", "name")},
+            "priority": {str(p["name"]): str(p["id"]) for p in self._all("priority", "name")},
+            "user": {str(u["username"]): str(u["id"]) for u in self._all("user", "username")},
+        }
+        self._names = {kind: {i: n for n, i in ids.items()} for kind, ids in meta.items()}
+        if self.user not in meta["user"]:
+            raise TargetError(
+                f"user {self.user!r} cannot see itself in Roundup at {self.url}/",
+                remedy="use a user with the Admin role",
+            )
+        self._me = meta["user"][self.user]
+        self._meta = meta
+
+    def _has_property(self, name: str) -> bool:
+        """Whether issues have property NAME (Roundup answers 400 for an unknown one)."""
+        if name not in self._properties:
+            response = self._send(
+                "GET", f"/rest/data/{ISSUE}", params={"@fields": name, "@page_size": 1}, accept=(400,)
+            )
+            response.close()
+            self._properties[name] = response.status_code < 400
+        return self._properties[name]
+
+    def check_plan(self, names: dict[str, set[str]]) -> list[str]:
+        """Names used by the plan that this tracker does not have."""
+        self.preflight()
+        assert self._meta is not None
+        problems = []
+        trackers = sorted(names.get("tracker", set()) - {ISSUE})
+        if trackers:
+            problems.append(
+                f"tracker {', '.join(trackers)}: Roundup files every ticket as an {ISSUE}; "
+                f"set values.tracker to {{template: {ISSUE}}} and preserve the type in the text"
+            )
+        for kind in ("status", "priority", "user"):
+            missing = sorted(names.get(kind, set()) - set(self._meta[kind]))
+            if missing:
+                problems.append(f"{kind} not in Roundup: {', '.join(missing)}")
+        for kind in ("category", "version"):
+            if names.get(kind):
+                problems.append(
+                    f"Roundup issues have no {kind}: remove values.{kind} from the mapping "
+                    "and preserve the source field in the text instead"
+                )
+        unknown = sorted(n for n in names.get("custom_field", set()) if not self._has_property(n))
+        if unknown:
+            problems.append(
+                f"custom fields that are not issue properties in Roundup: {', '.join(unknown)}"
+            )
+        return problems
+
+    def _id(self, kind: str, name: str) -> str:
+        assert self._meta is not None
+        try:
+            return self._meta[kind][name]
+        except KeyError:
+            raise TargetError(
+                f"{kind} {name!r} does not exist in Roundup at {self.url}/",
+                remedy=f"create it in Roundup or change the mapping's {kind} values",
+            ) from None
+
+    def _author(self, login: str | None) -> str:
+        """A message's author: the mapped user, else the migrating user (the text names
+        the original author either way)."""
+        assert self._meta is not None
+        return self._meta["user"].get(login or "", self._me)
+
+    # -- writes ----------------------------------------------------------
+    def find_by_origin(self, origin: str) -> str | None:
+        self.preflight()
+        # "prop:" is Roundup's exact match; without the colon it matches substrings.
+        data = self._get(
+            f"/rest/data/{ISSUE}",
+            {f"{self.legacy}:": origin, "@fields": self.legacy, "@sort": "id"},
+        )
+        for item in data.get("collection", []):
+            if item.get(self.legacy) == origin:
+                return str(item["id"])
+        return None
+
+    def create_ticket(self, payload: dict[str, Any]) -> str:
+        """Messages and files first (unlinked, they are orphans nobody sees), then the
+        issue that links them: one request, so it exists completely or not at all."""
+        self.preflight()
+        author = self._author(payload.get("author"))
+        nosy = [self._id("user", w) for w in payload.get("watchers", [])]
+        if payload.get("author") and author not in nosy:
+            nosy.insert(0, author)
+        assignee = self._id("user", payload["assignee"]) if payload.get("assignee") else None
+        # Roundup adds the assignee to nosy on its own; recipients include everyone on it.
+        recipients = [*nosy, *([assignee] if assignee and assignee not in nosy else [])]
+        description = self._post_msg(
+            payload["description"], author, payload.get("created"), recipients
+        )
+        issue: dict[str, Any] = {
+            "title": payload["subject"],
+            "status": self._id("status", payload["status"]),
+            "priority": self._id("priority", payload["priority"]),
+            "nosy": nosy,
+            "messages": [description],
+            "files": self._upload_all(payload["origin"], payload.get("attachments", [])),
+            self.legacy: payload["origin"],
+        }
+        if assignee is not None:
+            issue["assignedto"] = assignee
+        for name, value in payload.get("custom_fields", {}).items():
+            issue[name] = value
+        response = self._send("POST", f"/rest/data/{ISSUE}", json=issue, idempotent=False)
+        return str(self._data(response)["id"])
+
+    def _post_msg(
+        self, content: str, author: str, iso_time: str | None, recipients: Iterable[str]
+    ) -> str:
+        """Create a message (not yet on any issue) and return its id.
+
+        A message without an author cannot be linked (409).  Recipients are the
+        issue's nosy list, so linking it mails nobody.
+        """
+        body: dict[str, Any] = {
+            "content": content,
+            "author": author,
+            "recipients": sorted(set(recipients), key=int),
+        }
+        date = roundup_date(iso_time, content)
+        if date is not None:
+            body["date"] = date
+        # A message lost in transit and sent again is an orphan, never a duplicate.
+        response = self._send("POST", "/rest/data/msg", json=body)
+        return str(self._data(response)["id"])
+
+    def _upload_all(self, origin: str, attachments: Iterable[dict[str, Any]]) -> list[str]:
+        ids = []
+        for a in attachments:
+            if not a["size"]:
+                # Roundup 2.6 answers 405 to a file without content: it cannot hold one.
+                self.skipped.append(f"{origin}: empty attachment {a['name']!r} not uploaded")
+                continue
+            ids.append(self._upload(a))
+        return ids
+
+    def _upload(self, attachment: dict[str, Any]) -> str:
+        """Send the bytes as a ``file`` item (multipart) and return its id.
+
+        The bytes are read first: a retry must send them again, which a
+        half-read file object would not.
+        """
+        with self.blobs.open(attachment["sha256"]) as f:
+            data = f.read()
+        name = attachment["name"]
+        content_type = attachment.get("content_type") or "application/octet-stream"
+        response = self._send(
+            "POST",
+            "/rest/data/file",
+            data={"name": name, "type": content_type},
+            files={"content": (name, data, content_type)},
+        )
+        return str(self._data(response)["id"])
+
+    def _issue(self, target_id: str) -> tuple[dict[str, Any], str]:
+        """An issue's attributes (links labelled) and its etag, for an update."""
+        data = self._get(f"/rest/data/{ISSUE}/{target_id}", {"@verbose": 2})
+        return data.get("attributes", {}), str(data.get("@etag", ""))
+
+    def _update(self, target_id: str, change: Any) -> None:
+        """PUT what ``change(attributes)`` returns, with the etag it was computed from.
+
+        ``change`` returns None when there is nothing to do.  An update refused
+        because the issue changed in between (412) is computed again.
+        """
+        for _ in range(ETAG_ATTEMPTS):
+            attributes, etag = self._issue(target_id)
+            body = change(attributes)
+            if body is None:
+                return
+            response = self._send(
+                "PUT",
+                f"/rest/data/{ISSUE}/{target_id}",
+                json=body,
+                headers={"If-Match": etag},
+                idempotent=False,
+                accept=(412,),
+            )
+            response.close()
+            if response.status_code != 412:
+                return
+        raise PermanentTargetError(
+            f"Roundup at {self.url}/ kept changing issue {target_id} while migrator updated it",
+            remedy="stop other writers to the tracker, then `migrator load --retry-failed`",
+        )
+
+    def reconcile(self, target_id: str, payload: dict[str, Any]) -> None:
+        """Finish an issue found after a crash: files and status are checked again.
+
+        The create links every file in one request, so normally nothing is
+        missing; a status changed by the tracker since is put back.
+        """
+        self.preflight()
+        attributes, _ = self._issue(target_id)
+        have = Counter(
+            (str(f.get("name")), self._file_size(i))
+            for f, i in zip(attributes.get("files") or [], _ids(attributes.get("files")), strict=True)
+        )
+        missing = []
+        for a in payload.get("attachments", []):
+            if have[(a["name"], a["size"])] > 0:
+                have[(a["name"], a["size"])] -= 1
+            elif a["size"]:
+                missing.append(a)
+        new_files = self._upload_all(payload["origin"], missing)
+        status = self._id("status", payload["status"])
+
+        def change(attrs: dict[str, Any]) -> dict[str, Any] | None:
+            body: dict[str, Any] = {}
+            if new_files:
+                body["files"] = sorted(set(_ids(attrs.get("files"))) | set(new_files), key=int)
+            if _ids(attrs.get("status")) != [status]:
+                body["status"] = status
+            return body or None
+
+        self._update(target_id, change)
+
+    def comment_count(self, target_id: str, body: str) -> int:
+        self.preflight()
+        attributes, _ = self._issue(target_id)
+        want = normalize_text(body)
+        return sum(1 for text in self._texts(attributes)[1:] if normalize_text(text) == want)
+
+    def add_comment(self, target_id: str, comment: dict[str, Any]) -> None:
+        """A message with its author and date, linked to the issue with the status it has.
+
+        Roundup classic's status auditor turns an issue that is unread, resolved
+        or done-cbb into "chatting" when a message arrives, unless the same
+        update sets a status: the current one is sent along to keep it.
+        """
+        self.preflight()
+        posted: list[str] = []
+
+        def change(attrs: dict[str, Any]) -> dict[str, Any]:
+            if not posted:
+                recipients = [*_ids(attrs.get("nosy")), *_ids(attrs.get("assignedto"))]
+                posted.append(
+                    self._post_msg(
+                        comment["body"],
+                        self._author(comment.get("author")),
+                        comment.get("time"),
+                        recipients,
+                    )
+                )
+            body: dict[str, Any] = {"messages": [*_ids(attrs.get("messages")), posted[0]]}
+            if attrs.get("status"):
+                body["status"] = _ids(attrs["status"])[0]
+            return body
+
+        self._update(target_id, change)
+
+    def add_link(self, target_id: str, kind: str, other_target_id: str) -> None:
+        """``target_id`` duplicates ``other_target_id``: add it to the issue's superseder."""
+        self.preflight()
+        if kind != SUPERSEDER_KIND:
+            raise PermanentTargetError(
+                f"Roundup has no {kind!r} relation (issue {target_id} to {other_target_id}): "
+                f"its only one is superseder ({SUPERSEDER_KIND})",
+                remedy="preserve the source's links in the text (preserve: [links]), "
+                "or add a Multilink property for them to the tracker's schema",
+            )
+
+        def change(attrs: dict[str, Any]) -> dict[str, Any] | None:
+            current = _ids(attrs.get("superseder"))
+            if other_target_id in current:
+                return None  # already there: adding it again is a no-op, not a second link
+            return {"superseder": [*current, other_target_id]}
+
+        self._update(target_id, change)
+
+    def links(self, target_id: str) -> set[tuple[str, str]]:
+        """(kind, other target id) of the issue's links: its superseders."""
+        self.preflight()
+        attributes, _ = self._issue(target_id)
+        return {(SUPERSEDER_KIND, i) for i in _ids(attributes.get("superseder"))}
+
+    def set_parent(self, target_id: str, parent_target_id: str) -> None:
+        raise PermanentTargetError(
+            f"Roundup has no parent issues (issue {target_id} under {parent_target_id})",
+            remedy="preserve the parent in the text (preserve: [parent])",
+        )
+
+    def delete_ticket(self, target_id: str) -> None:
+        """Retire the issue: Roundup's delete, which also hides it from find-by-origin."""
+        self.preflight()
+        response = self._send("GET", f"/rest/data/{ISSUE}/{target_id}", accept=(404,))
+        if response.status_code == 404:
+            return
+        etag = str(self._data(response).get("@etag", ""))
+        self._send(
+            "DELETE",
+            f"/rest/data/{ISSUE}/{target_id}",
+            headers={"If-Match": etag},
+            accept=(404,),
+        ).close()
+
+    def retire_ticket(self, target_id: str, origin: str) -> None:
+        """Where deleting is not allowed: close, say why, and free the origin for a reload."""
+        self.preflight()
+        assert self._meta is not None
+        note: list[str] = []
+
+        def change(attrs: dict[str, Any]) -> dict[str, Any]:
+            if not note:
+                note.append(
+                    self._post_msg(
+                        f"Rolled back by migrator: this copy of {origin} is not migrated.",
+                        self._me,
+                        datetime.now(UTC).isoformat(),
+                        [*_ids(attrs.get("nosy")), *_ids(attrs.get("assignedto"))],
+                    )
+                )
+            body: dict[str, Any] = {
+                "messages": [*_ids(attrs.get("messages")), note[0]],
+                self.legacy: f"rolled-back:{origin}",
+            }
+            closed = self._meta["status"].get(CLOSED_STATUS) if self._meta else None
+            if closed is not None:
+                body["status"] = closed
+            return body
+
+        self._update(target_id, change)
+
+    # -- reads -----------------------------------------------------------
+    def _texts(self, attributes: dict[str, Any]) -> list[str]:
+        """The issue's message texts, oldest first (the first is the description)."""
+        ids = sorted(_ids(attributes.get("messages")), key=int)
+        texts: dict[str, str] = {}
+        for start in range(0, len(ids), MSG_CHUNK):
+            params = [("id", i) for i in ids[start : start + MSG_CHUNK]]
+            params += [("@fields", "content"), ("@verbose", "3")]
+            for msg in self._get("/rest/data/msg", params).get("collection", []):
+                content = msg.get("content")
+                if not isinstance(content, str) or _NOT_TEXT.match(content):
+                    raw = self._send("GET", f"/rest/data/msg/{msg['id']}/binary_content")
+                    content = raw.content.decode("utf-8", "replace")
+                texts[str(msg["id"])] = content
+        return [texts.get(i, "") for i in ids]
+
+    def _file_path(self, file_id: str) -> str:
+        return f"/rest/data/file/{file_id}/binary_content"
+
+    def _file_size(self, file_id: str) -> int:
+        """Bytes of a file, from the length Roundup announces (uncompressed) or by counting."""
+        response = self._send(
+            "GET", self._file_path(file_id), stream=True, headers={"Accept-Encoding": "identity"}
+        )
+        with response:
+            length = response.headers.get("Content-Length")
+            if length is not None and length.isdigit():
+                return int(length)
+            return sum(len(chunk) for chunk in response.iter_content(1 << 16))
+
+    def read_back(self, target_id: str) -> ReadBack:
+        self.preflight()
+        attributes, _ = self._issue(target_id)
+        texts = self._texts(attributes)
+        description, comments = (texts[0], texts[1:]) if texts else ("", [])
+        files = [
+            {
+                "name": str(f.get("name")),
+                "size": self._file_size(i),
+                "url": f"{self.url}{self._file_path(i)}",
+            }
+            for f, i in zip(attributes.get("files") or [], _ids(attributes.get("files")), strict=True)
+        ]
+        assignee = attributes.get("assignedto")
+        fields = {
+            "project": self.name,
+            "tracker": ISSUE,
+            "status": _label(attributes.get("status")),
+            "priority": _label(attributes.get("priority")),
+            "subject": attributes.get("title") or "",
+            "description": description,
+            "assignee": _label(assignee) if assignee else None,
+            "watchers": sorted(
+                _label(n) or n["id"] for n in attributes.get("nosy") or [] if isinstance(n, dict)
+            ),
+            "custom_fields": {
+                name: text
+                for name, value in sorted(attributes.items())
+                if name not in STANDARD and name != self.legacy
+                if (text := _label(value)) is not None
+            },
+        }
+        origin = attributes.get(self.legacy)
+        return ReadBack(target_id, origin if isinstance(origin, str) else None, fields, comments, files)
+
+    def attachment_sha256(self, url: str) -> str:
+        """Download a file's bytes (streamed) and hash them: the proof they arrived intact.
+
+        Only the path of ``url`` is used, always sent to the configured server.
+        """
+        path = urlsplit(url).path
+        prefix = urlsplit(self.url).path
+        digest = hashlib.sha256()
+        with self._send("GET", path[len(prefix) :] if path.startswith(prefix) else path, stream=True) as r:
+            for chunk in r.iter_content(1 << 16):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    def ticket_url(self, target_id: str) -> str:
+        return f"{self.url}/{ISSUE}{target_id}"
+
+    def close(self) -> None:
+        self.http.session.close()
+
+
+def from_config(section: dict[str, Any], base: Path, blobs: BlobStore) -> RoundupTarget:
+    """``[target]`` with ``type = "roundup"``: url (the tracker's address, ending in its
+    name), user, password (a secret reference), and optionally legacy_property."""
+    url, user = section.get("url"), section.get("user")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"[target] url must be the Roundup tracker's address, not {url!r}",
+            remedy='set url = "https://bugs.example.com/NAME/" under [target]',
+        )
+    if not isinstance(user, str) or not user:
+        raise ConfigError(
+            "[target] user is required for a Roundup target",
+            remedy='add user = "LOGIN" under [target] (a user with the Admin role)',
+        )
+    ref = section.get("password")
+    if not isinstance(ref, str):
+        raise ConfigError(
+            "[target] password is required for a Roundup target",
+            remedy='add password = "$env:ROUNDUP_PASSWORD" under [target] and export it',
+        )
+    password = resolve_secret(ref, base=base, key="[target] password")
+    legacy = section.get("legacy_property", LEGACY_PROPERTY)
+    if not isinstance(legacy, str) or not legacy.isidentifier():
+        raise ConfigError(
+            f"[target] legacy_property must be a property name, not {legacy!r}",
+            remedy=f'leave it out (default "{LEGACY_PROPERTY}") or name a String property',
+        )
+    return RoundupTarget(url, user, password, blobs=blobs, legacy_property=legacy)
