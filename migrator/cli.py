@@ -348,6 +348,7 @@ def load(
             batch=batch,
             workers=workers or config.workers,
             target_factory=lambda: make_target(config, governor=governor),
+            settle=config.settle_seconds,
         )
     finally:
         target.close()

@@ -30,6 +30,7 @@ class Config:
     batch_size: int = DEFAULT_BATCH_SIZE
     blobs_path: Path | None = None
     workers: int = 1
+    settle_seconds: float = 10.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -119,6 +120,13 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
             where=str(path),
             remedy="set workers = 1 (a target that serves one request at a time) or more",
         )
+    settle = load.get("settle_seconds", 10.0)
+    if not isinstance(settle, int | float) or settle < 0:
+        raise ConfigError(
+            f"[load] settle_seconds must be a number of seconds, not {settle!r}",
+            where=str(path),
+            remedy="set settle_seconds = 10 (how long a timed-out write may still take)",
+        )
     mp = Path(mapping_file).expanduser()
     return Config(
         path=path,
@@ -129,4 +137,5 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
         batch_size=batch_size,
         blobs_path=blob_root(url, staging.get("blobs"), base),
         workers=workers,
+        settle_seconds=float(settle),
     )

@@ -162,12 +162,15 @@ class HttpClient:
         *,
         ok: Callable[[requests.Response], bool] | None = None,
         idempotent: bool = True,
+        body: Callable[[], Any] | None = None,
         **kwargs: Any,
     ) -> requests.Response:
         """Send with retries; return the response when it is 2xx (or ``ok`` accepts it).
 
         A non-idempotent write is resent only when the server certainly did
         not apply it; otherwise :class:`AmbiguousWriteError` is raised.
+        ``body`` makes a fresh request body for every attempt: a streamed file
+        read by a failed attempt would otherwise be resent empty.
         """
         url = f"{self.base_url}{path}"
         kwargs.setdefault("timeout", self.timeout)
@@ -182,6 +185,8 @@ class HttpClient:
             if self.governor is not None:
                 self.governor.acquire()
             self.requests_sent += 1
+            if body is not None:
+                kwargs["data"] = body()
             response = self.session.request(method, url, **kwargs)
             if self.governor is not None:
                 self.governor.observe(response)

@@ -13,7 +13,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from migrator.connectors.base import Capabilities, ReadBack
@@ -247,11 +247,16 @@ class RedmineTarget:
     def _upload(self, attachment: dict[str, Any]) -> dict[str, Any]:
         """Send the bytes (streamed from the blob store) and get the token to attach them."""
         with self.blobs.open(attachment["sha256"]) as f:
+
+            def rewound() -> BinaryIO:
+                f.seek(0)  # every attempt streams the file from its first byte
+                return f
+
             response = self.http.request(
                 "POST",
                 "/uploads.json",
                 params={"filename": attachment["name"]},
-                data=f,
+                body=rewound,
                 headers={"Content-Type": "application/octet-stream"},
                 # An upload that is lost is an orphan Redmine discards, never a duplicate.
             )

@@ -48,7 +48,7 @@ from requests.auth import HTTPBasicAuth
 
 from migrator.connectors.base import Capabilities, ReadBack
 from migrator.errors import ConfigError, PermanentTargetError, TargetError
-from migrator.http import HttpClient
+from migrator.http import HttpClient, RateGovernor
 from migrator.model import normalize_text, parse_iso
 from migrator.secrets import Redactor, Secret, resolve_secret
 from migrator.staging.blobs import BlobStore
@@ -139,6 +139,8 @@ class RoundupTarget:
         blobs: BlobStore,
         legacy_property: str = LEGACY_PROPERTY,
         attempts: int = 5,
+        timeout: float = 30.0,
+        governor: RateGovernor | None = None,
     ):
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -154,10 +156,12 @@ class RoundupTarget:
         self.legacy = legacy_property
         self.http = HttpClient(
             self.url,
-            {"X-Requested-With": "migrator", "Accept": "application/json"},
+            {"X-Requested-With": "migrator"},
             Redactor(password),
             what=f"Roundup at {self.url}/",
             attempts=attempts,
+            timeout=timeout,
+            governor=governor,
         )
         # Credentials on the session, not in the headers the client's repr shows;
         # UTF-8, as Roundup decodes them (requests would send a str as Latin-1).
@@ -171,6 +175,9 @@ class RoundupTarget:
         self._properties: dict[str, bool] = {}
         # Attachments Roundup cannot store (it refuses empty files), by origin: reported.
         self.skipped: list[str] = []
+        # The link kinds an issue can hold (the second pass asks before creating one).
+        self.link_kinds = frozenset({SUPERSEDER_KIND})
+        self.has_parents = False
         # Messages carry their author and date; an issue's creator and creation are
         # always the migrating user and the load time (see the module docstring).
         self.capabilities = Capabilities(
@@ -294,7 +301,9 @@ class RoundupTarget:
         if self._meta is not None:
             return
         classes = self._get("/rest/data")
-        missing = [c for c in (ISSUE, "msg", "file", "user", "status", "priority") if c not in classes]
+        missing = [
+            c for c in (ISSUE, "msg", "file", "user", "status", "priority") if c not in classes
+        ]
         if missing:
             raise TargetError(
                 f"Roundup at {self.url}/ has no {', '.join(missing)} class, or user "
@@ -330,7 +339,10 @@ class RoundupTarget:
         """Whether issues have property NAME (Roundup answers 400 for an unknown one)."""
         if name not in self._properties:
             response = self._send(
-                "GET", f"/rest/data/{ISSUE}", params={"@fields": name, "@page_size": 1}, accept=(400,)
+                "GET",
+                f"/rest/data/{ISSUE}",
+                params={"@fields": name, "@page_size": 1},
+                accept=(400,),
             )
             response.close()
             self._properties[name] = response.status_code < 400
@@ -411,13 +423,15 @@ class RoundupTarget:
             "title": payload["subject"],
             "status": self._id("status", payload["status"]),
             "priority": self._id("priority", payload["priority"]),
-            "nosy": nosy,
             "messages": [description],
-            "files": self._upload_all(payload["origin"], payload.get("attachments", [])),
             self.legacy: payload["origin"],
         }
-        if assignee is not None:
-            issue["assignedto"] = assignee
+        # An empty list reaches Roundup's detectors as None, which they cannot iterate
+        # (409): empty multilinks are left out.
+        files = self._upload_all(payload["origin"], payload.get("attachments", []))
+        for name, value in (("nosy", nosy), ("files", files), ("assignedto", assignee)):
+            if value:
+                issue[name] = value
         for name, value in payload.get("custom_fields", {}).items():
             issue[name] = value
         response = self._send("POST", f"/rest/data/{ISSUE}", json=issue, idempotent=False)
@@ -513,7 +527,9 @@ class RoundupTarget:
         attributes, _ = self._issue(target_id)
         have = Counter(
             (str(f.get("name")), self._file_size(i))
-            for f, i in zip(attributes.get("files") or [], _ids(attributes.get("files")), strict=True)
+            for f, i in zip(
+                attributes.get("files") or [], _ids(attributes.get("files")), strict=True
+            )
         )
         missing = []
         for a in payload.get("attachments", []):
@@ -681,7 +697,9 @@ class RoundupTarget:
                 "size": self._file_size(i),
                 "url": f"{self.url}{self._file_path(i)}",
             }
-            for f, i in zip(attributes.get("files") or [], _ids(attributes.get("files")), strict=True)
+            for f, i in zip(
+                attributes.get("files") or [], _ids(attributes.get("files")), strict=True
+            )
         ]
         assignee = attributes.get("assignedto")
         fields = {
@@ -695,6 +713,9 @@ class RoundupTarget:
             "watchers": sorted(
                 _label(n) or n["id"] for n in attributes.get("nosy") or [] if isinstance(n, dict)
             ),
+            # Target ids, as the verifier expects them; Roundup has no parent issues.
+            "links": [f"{SUPERSEDER_KIND} {i}" for i in _ids(attributes.get("superseder"))],
+            "parent": None,
             "custom_fields": {
                 name: text
                 for name, value in sorted(attributes.items())
@@ -703,7 +724,9 @@ class RoundupTarget:
             },
         }
         origin = attributes.get(self.legacy)
-        return ReadBack(target_id, origin if isinstance(origin, str) else None, fields, comments, files)
+        return ReadBack(
+            target_id, origin if isinstance(origin, str) else None, fields, comments, files
+        )
 
     def attachment_sha256(self, url: str) -> str:
         """Download a file's bytes (streamed) and hash them: the proof they arrived intact.
@@ -713,7 +736,9 @@ class RoundupTarget:
         path = urlsplit(url).path
         prefix = urlsplit(self.url).path
         digest = hashlib.sha256()
-        with self._send("GET", path[len(prefix) :] if path.startswith(prefix) else path, stream=True) as r:
+        with self._send(
+            "GET", path[len(prefix) :] if path.startswith(prefix) else path, stream=True
+        ) as r:
             for chunk in r.iter_content(1 << 16):
                 digest.update(chunk)
         return digest.hexdigest()
@@ -725,9 +750,16 @@ class RoundupTarget:
         self.http.session.close()
 
 
-def from_config(section: dict[str, Any], base: Path, blobs: BlobStore) -> RoundupTarget:
+def from_config(
+    section: dict[str, Any],
+    base: Path,
+    blobs: BlobStore,
+    *,
+    governor: RateGovernor | None = None,
+) -> RoundupTarget:
     """``[target]`` with ``type = "roundup"``: url (the tracker's address, ending in its
-    name), user, password (a secret reference), and optionally legacy_property."""
+    name), user, password (a secret reference), and optionally legacy_property,
+    timeout (seconds) and rate_limit (requests per second)."""
     url, user = section.get("url"), section.get("user")
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise ConfigError(
@@ -752,4 +784,23 @@ def from_config(section: dict[str, Any], base: Path, blobs: BlobStore) -> Roundu
             f"[target] legacy_property must be a property name, not {legacy!r}",
             remedy=f'leave it out (default "{LEGACY_PROPERTY}") or name a String property',
         )
-    return RoundupTarget(url, user, password, blobs=blobs, legacy_property=legacy)
+    timeout = section.get("timeout", 30)
+    rate = section.get("rate_limit")
+    for name, value in (("timeout", timeout), ("rate_limit", rate)):
+        if value is not None and (
+            not isinstance(value, int | float) or isinstance(value, bool) or value <= 0
+        ):
+            raise ConfigError(
+                f"[target] {name} must be a positive number of "
+                f"{'seconds' if name == 'timeout' else 'requests per second'}, not {value!r}",
+                remedy=f"e.g. {name} = {'30' if name == 'timeout' else '10'}",
+            )
+    return RoundupTarget(
+        url,
+        user,
+        password,
+        blobs=blobs,
+        legacy_property=legacy,
+        timeout=float(timeout),
+        governor=governor or RateGovernor(float(rate) if rate else None),
+    )

@@ -39,6 +39,8 @@ ls = s.load_state
 
 # How often an ambiguous write is checked and retried before giving up on the run.
 AMBIGUOUS_ATTEMPTS = 3
+# How long the target may still be working on a request we stopped waiting for.
+SETTLE_SECONDS = 10.0
 
 
 @dataclass
@@ -164,6 +166,7 @@ class _Loader:
         targets: Callable[[], Target],
         summary: LoadSummary,
         retry_failed: bool,
+        settle: float = SETTLE_SECONDS,
     ):
         self.staging = staging
         self._targets = targets
@@ -172,6 +175,7 @@ class _Loader:
         self.opened: list[Target] = []
         self.summary = summary
         self.retry_failed = retry_failed
+        self.settle = settle
 
     @property
     def target(self) -> Target:
@@ -268,9 +272,8 @@ class _Loader:
             done_bodies.append(body)
             self.count("comments_found" if found else "comments_created")
 
-    @staticmethod
     def _create(
-        find: Callable[[], str | None], create: Callable[[], str], *, checked_first: bool
+        self, find: Callable[[], str | None], create: Callable[[], str], *, checked_first: bool
     ) -> tuple[str, bool]:
         """Create unless it exists; (id, found-instead-of-created)."""
         if checked_first:
@@ -281,12 +284,27 @@ class _Loader:
             try:
                 return create(), False
             except AmbiguousWriteError:
-                existing = find()
+                existing = self._settle(find)
                 if existing is not None:
                     return existing, True
                 if attempt == AMBIGUOUS_ATTEMPTS:
                     raise
         raise AssertionError("unreachable")
+
+    def _settle(self, find: Callable[[], str | None]) -> str | None:
+        """After a write of unknown fate, look again until the server has surely finished it.
+
+        A request that timed out on our side may still be running (or queued)
+        on the server: re-creating at once would race it into a duplicate.
+        """
+        deadline = time.monotonic() + self.settle
+        delay = 0.25
+        while True:
+            existing = find()
+            if existing is not None or time.monotonic() >= deadline:
+                return existing
+            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+            delay *= 2
 
 
 def load(
@@ -299,6 +317,7 @@ def load(
     batch: str | None = None,
     workers: int = 1,
     target_factory: Callable[[], Target] | None = None,
+    settle: float = SETTLE_SECONDS,
 ) -> LoadSummary:
     """Load the latest plan (or one batch of it).
 
@@ -325,7 +344,7 @@ def load(
         if target_factory is None:
             raise ValueError("loading with workers needs a target_factory")
         factory = target_factory
-    loader = _Loader(staging, factory, summary, retry_failed)
+    loader = _Loader(staging, factory, summary, retry_failed, settle)
     total = plan.tickets if only is None else len(only)
     progress.start("load", total if limit is None else min(limit, total))
     seen = 0
