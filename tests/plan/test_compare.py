@@ -20,6 +20,11 @@ def origins(t: Trial, tickets: list[dict[str, Any]]) -> set[str]:
     return {f"{t.origin}{tk['id']}" for tk in tickets}
 
 
+VERSION_LINE = (
+    '  - version                  # Trac "version" (found in); Redmine has no such field\n'
+)
+
+
 def test_a_mapping_edit_changes_exactly_the_tickets_it_maps(
     trial: Callable[..., Trial], small_trac_env: Path, dataset: dict[str, Any]
 ) -> None:
@@ -83,7 +88,7 @@ def test_text_changes_are_short_diffs_and_comments_compare_by_key(
     t = trial(small_trac_env)
     t.extract()
     before = t.plan()["plan_id"]
-    t.edit_mapping('  - version                  # Trac "version" (found in); Redmine has no such field\n', "")
+    t.edit_mapping(VERSION_LINE, "")
     t.edit_mapping("- history ", "- version\n  - history ")
     t.edit_mapping("carol: cwhite", "carol: cwhite2")
     after = t.plan()["plan_id"]

@@ -91,6 +91,11 @@ def comments_of(tk: dict[str, Any]) -> int:
     return sum(1 for ch in tk["changes"] if ch["field"] == "comment" and is_comment(ch))
 
 
+VERSION_LINE = (
+    '  - version                  # Trac "version" (found in); Redmine has no such field\n'
+)
+
+
 def test_html_report_counts_every_value_and_lists_lossy_mappings(
     trial: Callable[..., Trial], small_trac_env: Path, dataset: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -172,7 +177,7 @@ def test_fields_not_migrated_are_listed(
 ) -> None:
     t = trial(small_trac_env)
     t.extract()
-    t.edit_mapping('  - version                  # Trac "version" (found in); Redmine has no such field\n', "")
+    t.edit_mapping(VERSION_LINE, "")
     data = build_dry_run(t.staging, t.plan()["plan_id"])
 
     with_version = sum(1 for tk in dataset["tickets"][:30] if tk["version"])
