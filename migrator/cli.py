@@ -510,9 +510,22 @@ def verify(config_path: Path, quiet: bool) -> None:
     finally:
         target.close()
     _say(quiet, summary.line())
-    if summary.mismatched:
+    for d in summary.duplicates:
         click.echo(
-            f"error: {summary.mismatched} ticket(s) differ from the plan — see `migrator report`",
+            f"duplicate: {d['origin']} exists {len(d['target_ids'])} times in the target "
+            f"(ids {', '.join(d['target_ids'])}; staging's is {d['ours']})",
+            err=True,
+        )
+    for o in summary.orphans:
+        click.echo(
+            f"unknown: target ticket {o['target_id']} is marked {o['origin']}: {o['why']}",
+            err=True,
+        )
+    if summary.failed:
+        click.echo(
+            f"error: {summary.mismatched} ticket(s) differ from the plan, "
+            f"{len(summary.duplicates)} duplicated, {len(summary.orphans)} unknown — "
+            "see `migrator report`",
             err=True,
         )
         sys.exit(1)

@@ -78,6 +78,10 @@ class Target(Protocol):
 
     def find_by_origin(self, origin: str) -> str | None: ...
 
+    def marked(self, projects: set[str]) -> Iterator[tuple[str, str]]:
+        """(target id, origin) of every ticket in these projects that carries an origin marker."""
+        ...
+
     def create_ticket(self, payload: dict[str, Any]) -> str: ...
 
     def reconcile(self, target_id: str, payload: dict[str, Any]) -> None:

@@ -206,6 +206,15 @@ class RedmineTarget:
                     return str(issue["id"])
         return None
 
+    def marked(self, projects: set[str]) -> Iterator[tuple[str, str]]:
+        self.preflight()
+        for project in sorted(projects):
+            params = {"project_id": project, "status_id": "*", f"cf_{self._field_id}": "*"}
+            for issue in self._pages("/issues.json", "issues", **params, sort="id"):
+                for cf in issue.get("custom_fields", []):
+                    if cf["id"] == self._field_id and cf.get("value"):
+                        yield str(issue["id"]), cf["value"]
+
     def create_ticket(self, payload: dict[str, Any]) -> str:
         self.preflight()
         issue: dict[str, Any] = {

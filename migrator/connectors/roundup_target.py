@@ -423,6 +423,19 @@ class RoundupTarget:
                 return str(item["id"])
         return None
 
+    def marked(self, projects: set[str]) -> Iterator[tuple[str, str]]:
+        """(issue id, origin) of every issue that carries an origin marker.
+
+        Roundup has no projects: the tracker is the project, so ``projects``
+        selects nothing and every marked issue of the tracker is listed.
+        Retired (deleted) issues are not.
+        """
+        self.preflight()
+        for item in self._all(ISSUE, self.legacy):
+            origin = item.get(self.legacy)
+            if isinstance(origin, str) and origin:
+                yield str(item["id"]), origin
+
     def create_ticket(self, payload: dict[str, Any]) -> str:
         """Messages and files first (unlinked, they are orphans nobody sees), then the
         issue that links them: one request, so it exists completely or not at all."""

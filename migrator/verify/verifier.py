@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -34,13 +34,21 @@ class VerifySummary:
     ok: int = 0
     mismatched: int = 0
     skipped: int = 0  # already checked by the interrupted run this one continues
+    orphans: list[dict[str, str]] = field(default_factory=list)  # marked, unknown to staging
+    duplicates: list[dict[str, Any]] = field(default_factory=list)  # one origin, several tickets
+    missing: int = 0  # planned tickets with no target yet
     seconds: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.mismatched or self.orphans or self.duplicates)
 
     def line(self) -> str:
         return (
             f"verified {self.checked} tickets: {self.ok} match, {self.mismatched} differ"
             + (f" ({self.skipped} checked before the interruption)" if self.skipped else "")
-            + f", in {self.seconds:.1f} s"
+            + f"; {len(self.duplicates)} duplicated, {len(self.orphans)} unknown to staging, "
+            f"{self.missing} planned but not loaded; in {self.seconds:.1f} s"
         )
 
 
@@ -139,6 +147,46 @@ def _compare_attachments(
     return diffs
 
 
+def _census(
+    staging: Staging, target: Target, plan: Any, loaded: dict[str, str], summary: VerifySummary
+) -> None:
+    """Every marked ticket in the target's projects, against staging's id map.
+
+    Catches what per-ticket read-back cannot: a second copy of a ticket (from an
+    earlier run or another tool), and marked tickets staging never made.
+    """
+    projects = set(plan.summary.get("names", {}).get("project", []))
+    planned = set()
+    with staging.begin() as conn:
+        planned = set(
+            conn.scalars(
+                select(s.planned_tickets.c.origin).where(s.planned_tickets.c.plan_id == plan.id)
+            )
+        )
+    copies: dict[str, list[str]] = {}
+    for target_id, origin in target.marked(projects):
+        copies.setdefault(origin, []).append(target_id)
+    for origin, ids in sorted(copies.items()):
+        if origin.startswith("rolled-back:"):
+            continue  # retired by `migrator rollback --close`
+        if len(ids) > 1:
+            summary.duplicates.append(
+                {"origin": origin, "target_ids": ids, "ours": loaded.get(origin)}
+            )
+        if origin not in loaded:
+            for target_id in ids:
+                summary.orphans.append(
+                    {
+                        "origin": origin,
+                        "target_id": target_id,
+                        "why": "planned but not recorded as loaded"
+                        if origin in planned
+                        else "not in this migration's staging",
+                    }
+                )
+    summary.missing = len(planned - set(loaded))
+
+
 def verify(staging: Staging, target: Target, progress: Progress) -> VerifySummary:
     started = time.monotonic()
     summary = VerifySummary()
@@ -193,6 +241,7 @@ def verify(staging: Staging, target: Target, progress: Progress) -> VerifySummar
             progress.advance()
     finally:
         progress.finish()
+    _census(staging, target, plan, loaded, summary)
     summary.seconds = time.monotonic() - started
     with staging.begin() as conn:
         Staging.set_meta(conn, RUN, None)
@@ -201,4 +250,11 @@ def verify(staging: Staging, target: Target, progress: Progress) -> VerifySummar
     summary.ok = sum(1 for ok in total if ok)
     summary.mismatched = summary.checked - summary.ok
     staging.finish_run(run_id, "done", asdict(summary))
+    with staging.begin() as conn:
+        Staging.event(
+            conn,
+            "verify-census",
+            run_id=run_id,
+            detail={"orphans": summary.orphans, "duplicates": summary.duplicates},
+        )
     return summary
