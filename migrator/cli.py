@@ -579,6 +579,33 @@ def report(config_path: Path, out_dir: Path, formats: tuple[str, ...], lang: str
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on one line.")
 @handle_errors
+def estimate(config_path: Path, as_json: bool) -> None:
+    """Project how long the remaining load takes, overall and per batch.
+
+    Requests per ticket come from the plan; the rate is the one measured in
+    earlier loads (the pilot), else [target] rate_limit, else an assumption.
+
+    \b
+    Example:
+      migrator estimate
+    """
+    from dataclasses import asdict
+
+    from migrator.estimate import estimate as do_estimate
+
+    config, staging = _open(config_path)
+    rate = config.target.get("rate_limit")
+    result = do_estimate(staging, float(rate) if isinstance(rate, int | float) else None)
+    if as_json:
+        click.echo(json.dumps(asdict(result), ensure_ascii=False))
+    else:
+        click.echo("\n".join(result.lines()))
+
+
+@main.command()
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on one line.")
+@handle_errors
 def status(config_path: Path, as_json: bool) -> None:
     """Show counts from staging: extracted, planned, loaded, verified, failed.
 

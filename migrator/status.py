@@ -38,6 +38,36 @@ def status(staging: Staging) -> dict[str, Any]:
         "plan_digest": plan.digest if plan else None,
         "mapping_digest": plan.mapping_digest if plan else None,
         "failures": [{"key": k, "error": e} for k, e in failures],
+        "batches": _batches(staging),
+        **_pace(staging, tickets.get("pending", 0) + max(0, planned - sum(tickets.values()))),
+    }
+
+
+def _batches(staging: Staging) -> list[dict[str, Any]]:
+    from migrator.load.batches import list_batches
+
+    return [
+        {
+            "name": b.name,
+            "tickets": b.tickets,
+            "pending": b.states.get("pending", 0),
+            "in_flight": b.states.get("in-flight", 0),
+            "done": b.states.get("done", 0),
+            "failed": b.states.get("failed", 0),
+        }
+        for b in list_batches(staging)
+    ]
+
+
+def _pace(staging: Staging, pending: int) -> dict[str, Any]:
+    """Throughput of past loads and the time the pending tickets would take at that pace."""
+    from migrator.estimate import measured_rate
+
+    requests_per_s, tickets_per_s = measured_rate(staging)
+    return {
+        "throughput_tickets_per_s": round(tickets_per_s, 2) if tickets_per_s else None,
+        "throughput_requests_per_s": round(requests_per_s, 2) if requests_per_s else None,
+        "eta_seconds": round(pending / tickets_per_s) if tickets_per_s and pending else None,
     }
 
 
@@ -50,6 +80,17 @@ def status_lines(data: dict[str, Any]) -> list[str]:
     ]
     if data["plan_id"]:
         lines.append(f"plan {data['plan_id']}: digest {data['plan_digest'][:12]}")
+    for b in data["batches"]:
+        lines.append(
+            f"batch {b['name']}: {b['tickets']} tickets — {b['done']} done, {b['pending']} "
+            f"pending, {b['in_flight']} in flight, {b['failed']} failed"
+        )
+    if data["throughput_tickets_per_s"]:
+        eta = data["eta_seconds"]
+        lines.append(
+            f"throughput: {data['throughput_tickets_per_s']} tickets/s"
+            + (f"; the pending tickets need about {eta // 60} min {eta % 60} s" if eta else "")
+        )
     for f in data["failures"]:
         lines.append(f"failed {f['key']}: {f['error']}")
     return lines

@@ -66,6 +66,11 @@ class Target(Protocol):
     kind: str
     capabilities: Capabilities
 
+    @property
+    def requests_sent(self) -> int:
+        """HTTP requests sent so far (estimates and benchmarks use it)."""
+        ...
+
     def describe(self) -> str: ...
 
     def preflight(self, payload_sample: dict[str, Any] | None = None) -> None:

@@ -71,6 +71,10 @@ class RedmineTarget:
     def describe(self) -> str:
         return f"Redmine at {self.url}"
 
+    @property
+    def requests_sent(self) -> int:
+        return self.http.requests_sent
+
     # -- metadata --------------------------------------------------------
     def _pages(self, path: str, key: str, **params: Any) -> Iterator[dict[str, Any]]:
         offset = 0

@@ -202,6 +202,10 @@ class RoundupTarget:
             set_author=True, set_timestamps=True, set_status_on_create=True
         )
 
+    @property
+    def requests_sent(self) -> int:
+        return self.http.requests_sent
+
     def describe(self) -> str:
         return f"Roundup tracker {self.name!r} at {self.url}/ as {self.user}"
 

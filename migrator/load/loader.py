@@ -57,6 +57,7 @@ class LoadSummary:
     links_waiting: int = 0  # one end not loaded yet: done by a later load
     links_failed: int = 0
     links_dangling: int = 0  # the other end is not in the plan at all
+    requests: int = 0  # HTTP requests sent to the target by this run
     seconds: float = 0.0
 
     def line(self) -> str:
@@ -339,6 +340,7 @@ def load(
             remedy="create them in the target, or change the mapping and run `migrator plan`",
         )
     run_id = staging.start_run("load")
+    requests_before = target.requests_sent
     factory: Callable[[], Target] = lambda: target  # noqa: E731 - one shared target
     if workers > 1:
         if target_factory is None:
@@ -385,6 +387,11 @@ def load(
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+        summary.requests = (
+            target.requests_sent
+            - requests_before
+            + sum(t.requests_sent for t in loader.opened if t is not target)
+        )
         for opened in loader.opened:
             if opened is not target:
                 opened.close()

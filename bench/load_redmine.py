@@ -1,0 +1,569 @@
+"""Loading into a real Redmine: migrator against a minimal raw loop and python-redmine.
+
+One run builds a Trac environment of N tickets shaped alike (5 non-empty
+comments and 1 attachment each, the generator's statuses, no links), starts
+one fresh Redmine on loopback and loads the same tickets four times, each
+into a fresh project of its own, each client as its own process, one after
+the other:
+
+* ``raw``: plain ``requests``, one ``Session``, the payloads migrator planned
+  (read from its staging database, attachment bytes from its blob store) sent
+  as migrator sends them: upload, create with the upload token, the status
+  PUT when the status is not the tracker's default, one PUT per comment, and
+  nothing else (no bookkeeping, no retries);
+* ``migrator``: ``migrator extract`` and ``plan`` (not timed), then the timed
+  ``migrator load`` process, exactly-once bookkeeping included;
+* ``python-redmine``: the way most people script it, one object at a time:
+  ``redmine.issue.create(..., uploads=[...])``, then ``issue.save()`` for the
+  status and for every comment, authors switched with ``redmine.session(
+  impersonate=...)`` (python-redmine's way: a new engine, and so a new
+  connection, per switch);
+* ``migrator --workers 2``: the same load with two sessions side by side.
+
+One Redmine rather than one per client: all clients then meet the same
+warmed-up server process and the same database file, so the ratios measure
+the clients; fresh instances would add a cold start and a different file to
+each run.  The database grows from run to run (by N issues each), which can
+only slow the later runs: ``raw`` goes first, so the ratio migrator/raw is, if
+anything, on the conservative side.
+
+Every request the server received is counted from its own log
+(``Started ...`` lines written during each run), which counts the three
+clients alike, and the server's own time is the sum of its ``Completed ... in
+X ms`` lines: wall time minus server time is what the client spends between
+requests.  After each run the project is read back (issue count and status of
+every issue, and one issue's comments and attachments) so a fast run that did
+less is caught.
+
+    python -m bench.load_redmine [--tickets 1000] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import requests
+
+REPO = Path(__file__).resolve().parents[1]
+MAPPING = REPO / "mappings" / "trac-to-redmine.yaml"
+KEY_ENV = "MIGRATOR_BENCH_REDMINE_KEY"  # the key reaches children by environment, not argv
+COMMENTS = 5
+SEED = 11
+TARGET_RATIO = 0.9
+TIMEOUT = 60.0
+
+CONFIG = """\
+[source]
+type = "trac"
+env = "{env}"
+name = "{project}"
+
+[target]
+type = "redmine"
+url = "{url}"
+api_key = "$env:{key_env}"
+
+[mapping]
+file = "mapping.yaml"
+"""
+
+
+# --------------------------------------------------------------------------- dataset
+
+
+def shaped_dataset(tickets: int, seed: int = SEED) -> dict[str, Any]:
+    """The generator's tickets, each with exactly COMMENTS comments and one attachment.
+
+    Fields, statuses, texts (Trac markup, Japanese) and attachment bytes stay
+    the generator's; the history is replaced by comment-only edits a minute
+    apart (so every ticket's values are its creation values), tickets without
+    an attachment borrow one, and links are dropped (they would add a second
+    pass that the other clients do not have).
+    """
+    from fixtures.generate import MINUTE, SECOND, generate, is_comment
+
+    dataset = generate(tickets=tickets, seed=seed)
+    texts = [c["newvalue"] for t in dataset["tickets"] for c in t["changes"] if is_comment(c)]
+    spare = [a for t in dataset["tickets"] for a in t["attachments"]]
+    for i, tk in enumerate(dataset["tickets"]):
+        authors = [c["author"] for c in tk["changes"] if c["field"] == "comment"] or [
+            tk["reporter"]
+        ]
+        tk["changes"] = [
+            {
+                "time": tk["time"] + (k + 1) * MINUTE,
+                "author": authors[k % len(authors)],
+                "field": "comment",
+                "oldvalue": str(k + 1),
+                "newvalue": texts[(i * COMMENTS + k) % len(texts)],
+            }
+            for k in range(COMMENTS)
+        ]
+        tk["changetime"] = max(tk["changetime"], tk["changes"][-1]["time"])
+        attachment = dict((tk["attachments"] or [spare[i % len(spare)]])[0])
+        attachment["time"] = tk["time"] + 30 * SECOND
+        tk["attachments"] = [attachment]
+        tk["blocked_by"], tk["parent"] = [], None
+    return dataset
+
+
+# --------------------------------------------------------------------------- Redmine
+
+
+class Admin:
+    """Set-up and read-back over REST with the admin key (never timed)."""
+
+    def __init__(self, url: str, key: str):
+        self.url = url
+        self.session = requests.Session()
+        self.session.headers["X-Redmine-API-Key"] = key
+
+    def get(self, path: str, **params: Any) -> Any:
+        r = self.session.get(self.url + path, params=params, timeout=TIMEOUT)
+        r.raise_for_status()
+        return r.json()
+
+    def create_project(self, identifier: str) -> str:
+        """A public project with every tracker, and every user a Manager in it.
+
+        Managers may add issues and be switched to (``X-Redmine-Switch-User``)
+        and assigned, as the payloads need.
+        """
+        trackers = [t["id"] for t in self.get("/trackers.json")["trackers"]]
+        body = {
+            "project": {
+                "name": identifier,
+                "identifier": identifier,
+                "is_public": True,
+                "tracker_ids": trackers,
+                "enabled_module_names": ["issue_tracking"],
+            }
+        }
+        r = self.session.post(self.url + "/projects.json", json=body, timeout=TIMEOUT)
+        r.raise_for_status()
+        role = next(r["id"] for r in self.get("/roles.json")["roles"] if r["name"] == "Manager")
+        for user in self.get("/users.json", limit=100)["users"]:
+            member = {"membership": {"user_id": user["id"], "role_ids": [role]}}
+            r = self.session.post(
+                f"{self.url}/projects/{identifier}/memberships.json", json=member, timeout=TIMEOUT
+            )
+            r.raise_for_status()
+        return identifier
+
+    def statuses(self, project: str) -> Counter[str]:
+        """How many issues of the project are in each status."""
+        seen: Counter[str] = Counter()
+        offset = 0
+        while True:
+            page = self.get(
+                "/issues.json",
+                project_id=project,
+                status_id="*",
+                sort="id",
+                limit=100,
+                offset=offset,
+            )
+            seen.update(i["status"]["name"] for i in page["issues"])
+            offset += len(page["issues"])
+            if not page["issues"] or offset >= page["total_count"]:
+                return seen
+
+    def last_issue(self, project: str) -> tuple[int, int]:
+        """Comments and attachments of the project's newest issue."""
+        newest = self.get("/issues.json", project_id=project, status_id="*", sort="id:desc")
+        issue_id = newest["issues"][0]["id"]
+        issue = self.get(f"/issues/{issue_id}.json", include="journals,attachments")["issue"]
+        notes = [j for j in issue["journals"] if j.get("notes")]
+        return len(notes), len(issue["attachments"])
+
+
+class ServerLog:
+    """What Redmine wrote to its production.log during one run."""
+
+    STARTED = re.compile(r'Started (\w+) "([^"?]*)')
+    COMPLETED = re.compile(r"Completed \d+ .* in (\d+)ms")
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.offset = 0
+
+    def mark(self) -> None:
+        self.offset = self.path.stat().st_size
+
+    def since_mark(self) -> tuple[Counter[str], float]:
+        """Requests by kind (``POST /issues``...) and the server's own seconds on them."""
+        with self.path.open("rb") as f:
+            f.seek(self.offset)
+            text = f.read().decode("utf-8", errors="replace")
+        kinds: Counter[str] = Counter()
+        for method, path in self.STARTED.findall(text):
+            path = re.sub(r"/\d+", "/ID", path).removesuffix(".json")
+            kinds[f"{method} {path}"] += 1
+        server_ms = sum(int(ms) for ms in self.COMPLETED.findall(text))
+        return kinds, server_ms / 1000
+
+
+# --------------------------------------------------------------------------- clients
+
+
+def _planned(directory: Path) -> Iterator[dict[str, Any]]:
+    """The payloads of migrator's latest plan in DIRECTORY, in the order it loads them."""
+    db = sqlite3.connect(f"file:{directory / 'staging.sqlite'}?mode=ro", uri=True)
+    try:
+        rows = db.execute(
+            "SELECT payload FROM planned_tickets"
+            " WHERE plan_id = (SELECT max(id) FROM plans) ORDER BY origin"
+        )
+        for (payload,) in rows:
+            yield json.loads(payload)
+    finally:
+        db.close()
+
+
+def _blob(directory: Path, sha256: str) -> Path:
+    return directory / "blobs" / sha256[:2] / sha256
+
+
+def run_raw(url: str, staging: Path, project: str) -> None:
+    """The least a client can do to send migrator's payloads: one session, no bookkeeping."""
+    payloads = list(_planned(staging))
+    s = requests.Session()
+    s.headers.update({"X-Redmine-API-Key": os.environ[KEY_ENV]})
+
+    def get(path: str, **params: Any) -> Any:
+        r = s.get(url + path, params=params, timeout=TIMEOUT)
+        r.raise_for_status()
+        return r.json()
+
+    trackers = {t["name"]: t["id"] for t in get("/trackers.json")["trackers"]}
+    statuses = {x["name"]: x["id"] for x in get("/issue_statuses.json")["issue_statuses"]}
+    priorities = {
+        p["name"]: p["id"] for p in get("/enumerations/issue_priorities.json")["issue_priorities"]
+    }
+    fields = {f["name"]: f["id"] for f in get("/custom_fields.json")["custom_fields"]}
+    users = {u["login"]: u["id"] for u in get("/users.json", limit=100)["users"]}
+    scoped: dict[str, dict[str, int]] = {}
+
+    def scoped_id(kind: str, name: str) -> int:
+        """Category or version id, created on first use (as migrator does)."""
+        many, one = (
+            ("issue_categories", "issue_category")
+            if kind == "category"
+            else (
+                "versions",
+                "version",
+            )
+        )
+        path = f"{url}/projects/{project}/{many}.json"
+        ids = scoped.setdefault(kind, {})
+        if not ids:
+            ids.update({x["name"]: x["id"] for x in get(path.removeprefix(url))[many]})
+        if name not in ids:
+            r = s.post(path, json={one: {"name": name}}, timeout=TIMEOUT)
+            r.raise_for_status()
+            ids[name] = r.json()[one]["id"]
+        return ids[name]
+
+    def as_(login: str | None) -> dict[str, str]:
+        return {"X-Redmine-Switch-User": login} if login in users else {}
+
+    for p in payloads:
+        uploads = []
+        for a in p["attachments"]:
+            with _blob(staging, a["sha256"]).open("rb") as f:
+                r = s.post(
+                    url + "/uploads.json",
+                    params={"filename": a["name"]},
+                    data=f,
+                    headers={"Content-Type": "application/octet-stream"},
+                    timeout=TIMEOUT,
+                )
+            r.raise_for_status()
+            uploads.append(
+                {
+                    "token": r.json()["upload"]["token"],
+                    "filename": a["name"],
+                    "description": a.get("description") or "",
+                    "content_type": a.get("content_type") or "application/octet-stream",
+                }
+            )
+        issue: dict[str, Any] = {
+            "project_id": project,
+            "tracker_id": trackers[p["tracker"]],
+            "status_id": statuses[p["status"]],
+            "priority_id": priorities[p["priority"]],
+            "subject": p["subject"],
+            "description": p["description"],
+            "custom_fields": [{"id": fields["Legacy ID"], "value": p["origin"]}]
+            + [{"id": fields[k], "value": v} for k, v in p.get("custom_fields", {}).items()],
+            "uploads": uploads,
+        }
+        if p.get("category"):
+            issue["category_id"] = scoped_id("category", p["category"])
+        if p.get("version"):
+            issue["fixed_version_id"] = scoped_id("version", p["version"])
+        if p.get("watchers"):
+            issue["watcher_user_ids"] = [users[w] for w in p["watchers"]]
+        if p.get("assignee"):
+            issue["assigned_to_id"] = users[p["assignee"]]
+        r = s.post(
+            url + "/issues.json",
+            json={"issue": issue},
+            headers=as_(p.get("author")),
+            timeout=TIMEOUT,
+        )
+        r.raise_for_status()
+        created = r.json()["issue"]
+        at = f"{url}/issues/{created['id']}.json"
+        if created["status"]["name"] != p["status"]:
+            body = {"issue": {"status_id": statuses[p["status"]]}}
+            s.put(at, json=body, timeout=TIMEOUT).raise_for_status()
+        for c in p["comments"]:
+            body = {"issue": {"notes": c["body"]}}
+            s.put(at, json=body, headers=as_(c.get("author")), timeout=TIMEOUT).raise_for_status()
+
+
+def run_python_redmine(url: str, staging: Path, project: str) -> None:
+    """One object at a time through python-redmine, as its documentation shows."""
+    from redminelib import Redmine
+
+    payloads = list(_planned(staging))
+    redmine = Redmine(url, key=os.environ[KEY_ENV])
+    trackers = {t.name: t.id for t in redmine.tracker.all()}
+    statuses = {x.name: x.id for x in redmine.issue_status.all()}
+    priorities = {p.name: p.id for p in redmine.enumeration.filter(resource="issue_priorities")}
+    fields = {f.name: f.id for f in redmine.custom_field.all()}
+    users = {u.login: u.id for u in redmine.user.all()}
+    categories = {c.name: c.id for c in redmine.issue_category.filter(project_id=project)}
+    versions = {v.name: v.id for v in redmine.version.filter(project_id=project)}
+
+    def as_(login: str | None) -> Any:
+        # A session with other engine options; the plain client when nobody to switch to.
+        if login in users:
+            return redmine.session(impersonate=login)
+        return _Nothing()
+
+    for p in payloads:
+        if p.get("category") and p["category"] not in categories:
+            made = redmine.issue_category.create(project_id=project, name=p["category"])
+            categories[p["category"]] = made.id
+        if p.get("version") and p["version"] not in versions:
+            versions[p["version"]] = redmine.version.create(
+                project_id=project, name=p["version"]
+            ).id
+        files = [_blob(staging, a["sha256"]).open("rb") for a in p["attachments"]]
+        extra: dict[str, Any] = {}
+        if p.get("category"):
+            extra["category_id"] = categories[p["category"]]
+        if p.get("version"):
+            extra["fixed_version_id"] = versions[p["version"]]
+        if p.get("watchers"):
+            extra["watcher_user_ids"] = [users[w] for w in p["watchers"]]
+        if p.get("assignee"):
+            extra["assigned_to_id"] = users[p["assignee"]]
+        try:
+            with as_(p.get("author")):
+                issue = redmine.issue.create(
+                    project_id=project,
+                    tracker_id=trackers[p["tracker"]],
+                    status_id=statuses[p["status"]],
+                    priority_id=priorities[p["priority"]],
+                    subject=p["subject"],
+                    description=p["description"],
+                    custom_fields=[{"id": fields["Legacy ID"], "value": p["origin"]}]
+                    + [{"id": fields[k], "value": v} for k, v in p["custom_fields"].items()],
+                    uploads=[
+                        {
+                            "path": f,
+                            "filename": a["name"],
+                            "description": a.get("description") or "",
+                            "content_type": a.get("content_type") or "application/octet-stream",
+                        }
+                        for f, a in zip(files, p["attachments"], strict=True)
+                    ],
+                    **extra,
+                )
+        finally:
+            for f in files:
+                f.close()
+        if issue.status.name != p["status"]:
+            issue.status_id = statuses[p["status"]]
+            issue.save()
+        for c in p["comments"]:
+            with as_(c.get("author")):
+                issue.notes = c["body"]
+                issue.save()
+
+
+class _Nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+# --------------------------------------------------------------------------- parent
+
+
+def _timed(command: list[str], env: dict[str, str]) -> float:
+    """Wall seconds of one process, from spawn to exit; it must succeed."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, cwd=REPO, env=env)
+    _, status, _ = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(command[:4])} failed (exit {proc.returncode})")
+    return elapsed
+
+
+def _migration(work: Path, trac_env: Path, url: str, project: str, env: dict[str, str]) -> Path:
+    """A migration directory into PROJECT with extract and plan already run (not timed)."""
+    directory = work / project
+    directory.mkdir()
+    (directory / "migration.toml").write_text(
+        CONFIG.format(env=trac_env.as_posix(), project=project, url=url, key_env=KEY_ENV),
+        encoding="utf-8",
+    )
+    mapping = MAPPING.read_text(encoding="utf-8")
+    if "project: demo " not in mapping:
+        raise SystemExit(f"{MAPPING.name}: no `project: demo` line to point at the bench project")
+    (directory / "mapping.yaml").write_text(
+        mapping.replace("project: demo ", f"project: {project} "), encoding="utf-8"
+    )
+    migrator = str(Path(sys.executable).with_name("migrator"))
+    for stage in ("extract", "plan"):
+        _timed([migrator, stage, "-q", "-c", str(directory / "migration.toml")], env)
+    return directory
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.load_redmine")
+    parser.add_argument("--tickets", type=int, default=1000, help="tickets to load (1000)")
+    parser.add_argument("--quick", action="store_true", help="200 tickets")
+    parser.add_argument("--child", choices=("raw", "python-redmine"), help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--staging", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--project", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        run = run_raw if args.child == "raw" else run_python_redmine
+        run(args.url, args.staging, args.project)
+        return
+    n = 200 if args.quick else args.tickets
+
+    from fixtures.trackers import redmine, trac
+
+    print(
+        f"Loading into Redmine: {n} tickets, {COMMENTS} comments and 1 attachment each, "
+        "one fresh project per client, one client process at a time",
+        flush=True,
+    )
+    with tempfile.TemporaryDirectory(prefix="migrator-bench-load-") as tmp:
+        work = Path(tmp)
+        started = time.perf_counter()
+        trac.build(work / "trac", shaped_dataset(n))
+        redmine.install()
+        instance = redmine.start(work / "redmine")
+        try:
+            env = {**os.environ, KEY_ENV: instance.api_key}
+            admin = Admin(instance.url, instance.api_key)
+            log = ServerLog(instance.directory / "log" / "production.log")
+            stamp = os.getpid()
+            names = {
+                kind: admin.create_project(f"bench-{kind}-{stamp}")
+                for kind in ("raw", "migrator", "pyredmine", "workers2")
+            }
+            mig = _migration(work, work / "trac", instance.url, names["migrator"], env)
+            mig2 = _migration(work, work / "trac", instance.url, names["workers2"], env)
+            config, config2 = mig / "migration.toml", mig2 / "migration.toml"
+            payloads = list(_planned(mig))
+            defaults = {
+                t["name"]: t["default_status"]["name"]
+                for t in admin.get("/trackers.json")["trackers"]
+            }
+            status_puts = sum(1 for p in payloads if p["status"] != defaults[p["tracker"]])
+            planned_status = Counter(p["status"] for p in payloads)
+            print(
+                f"set-up {time.perf_counter() - started:.0f} s; "
+                f"{status_puts / n:.0%} of tickets need a status PUT "
+                f"({', '.join(f'{k} {v}' for k, v in sorted(planned_status.items()))})",
+                flush=True,
+            )
+            migrator = str(Path(sys.executable).with_name("migrator"))
+            child = [sys.executable, "-m", "bench.load_redmine", "--url", instance.url]
+            child += ["--staging", str(mig), "--child"]
+            runs = [
+                ("raw", names["raw"], [*child, "raw", "--project", names["raw"]]),
+                ("migrator", names["migrator"], [migrator, "load", "-q", "-c", str(config)]),
+                (
+                    "python-redmine",
+                    names["pyredmine"],
+                    [*child, "python-redmine", "--project", names["pyredmine"]],
+                ),
+                (
+                    "migrator --workers 2",
+                    names["workers2"],
+                    [migrator, "load", "-q", "-c", str(config2), "--workers", "2"],
+                ),
+            ]
+            rows: dict[str, dict[str, Any]] = {}
+            head = ("client", "tickets/s", "wall s", "server s", "req/ticket", "vs raw")
+            widths = (22, 10, 8, 9, 11, 7)
+            for label, project, command in runs:
+                log.mark()
+                seconds = _timed(command, env)
+                kinds, server = log.since_mark()
+                got = admin.statuses(project)
+                comments, attachments = admin.last_issue(project)
+                if got != planned_status or (comments, attachments) != (COMMENTS, 1):
+                    raise SystemExit(
+                        f"{label} loaded something else: statuses {dict(got)} "
+                        f"(planned {dict(planned_status)}), last issue {comments} comments, "
+                        f"{attachments} attachments"
+                    )
+                rows[label] = {
+                    "rate": n / seconds,
+                    "seconds": seconds,
+                    "server": server,
+                    "requests": sum(kinds.values()) / n,
+                    "kinds": kinds,
+                }
+                if len(rows) == 1:
+                    print(" ".join(f"{h:>{w}}" for h, w in zip(head, widths, strict=True)))
+                r = rows[label]
+                print(
+                    f"{label:>22} {r['rate']:>10.2f} {r['seconds']:>8.1f} {r['server']:>9.1f} "
+                    f"{r['requests']:>11.2f} {r['rate'] / rows['raw']['rate']:>7.2f}",
+                    flush=True,
+                )
+        finally:
+            redmine.stop(instance)
+    raw, mine, pyrm = rows["raw"], rows["migrator"], rows["python-redmine"]
+    print(
+        f"migrator/raw {mine['rate'] / raw['rate']:.2f} (target >= {TARGET_RATIO}), "
+        f"migrator/python-redmine {mine['rate'] / pyrm['rate']:.2f}, "
+        f"migrator --workers 2 / migrator "
+        f"{rows['migrator --workers 2']['rate'] / mine['rate']:.2f}"
+    )
+    for label, r in rows.items():
+        kinds = ", ".join(f"{k} {v / n:.2f}" for k, v in sorted(r["kinds"].items()))
+        print(f"  {label}: {kinds}")
+    print(f"whole run {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

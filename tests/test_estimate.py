@@ -1,0 +1,73 @@
+"""Status per batch, throughput, ETA and the estimate, from a real pilot load."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from migrator.estimate import requests_for
+from tests.cli_runner import run
+
+
+def test_pilot_measures_the_pace_and_projects_the_rest(
+    make_migration: Any, small_trac_env: Path, redmine_admin: Any
+) -> None:
+    m = make_migration(env=small_trac_env)
+    for command in ("extract", "plan"):
+        assert run(m.config, command, "-q").exit_code == 0
+    before = json.loads(run(m.config, "estimate", "--json").output)
+    assert before["rate_source"] == "assumed" and before["remaining_tickets"] == 30
+
+    assert run(m.config, "batch", "create", "pilot", "--limit", "10").exit_code == 0
+    assert run(m.config, "batch", "create", "rest", "--where", "id > 0").exit_code == 0
+
+    def writes() -> int:
+        # Per-ticket writes; categories and versions made on first use are one-off costs.
+        return sum(
+            redmine_admin.requests_seen(method, path)
+            for method, path in (("PUT", "/issues/"), ("POST", "/issues"), ("POST", "/uploads"))
+        )
+
+    before_writes = writes()
+    assert run(m.config, "load", "--batch", "pilot", "-q").exit_code == 0
+    sent_writes = writes() - before_writes
+
+    status = json.loads(run(m.config, "status", "--json").output)
+    batches = {b["name"]: b for b in status["batches"]}
+    assert batches["pilot"]["done"] == 10 and batches["rest"]["pending"] == 20
+    assert status["throughput_tickets_per_s"] > 0
+    assert status["eta_seconds"] == round(20 / status["throughput_tickets_per_s"])
+
+    after = json.loads(run(m.config, "estimate", "--json").output)
+    assert after["rate_source"] == "measured"
+    assert after["remaining_tickets"] == 20
+    assert [(b["name"], b["remaining_tickets"]) for b in after["batches"]] == [("rest", 20)]
+    assert abs(after["seconds"] - after["remaining_requests"] / after["rate"]) < 1e-6
+    # The cost model counts exactly the writes the pilot sent (reads come on top).
+    db = sqlite3.connect(m.directory / "staging.sqlite")
+    pilot = [
+        json.loads(payload)
+        for (payload,) in db.execute(
+            "SELECT payload FROM planned_tickets JOIN batch_tickets USING (origin) "
+            "WHERE batch = 'pilot'"
+        )
+    ]
+    db.close()
+    assert len(pilot) == 10
+    assert sum(requests_for(p) for p in pilot) == sent_writes
+    text = run(m.config, "estimate").output
+    assert "rate:" in text and "(measured)" in text and "batch rest: 20/20 tickets to go" in text
+
+
+def test_cost_model_counts_each_request() -> None:
+    payload = {
+        "status": "Closed",
+        "attachments": [{}, {}],
+        "comments": [{}, {}, {}],
+        "links": [{"kind": "blocks", "other": "x"}],
+        "parent": "y",
+    }
+    assert requests_for(payload) == 1 + 2 + 3 + 1 + 1 + 1
+    assert requests_for({"status": "New", "comments": []}) == 1
