@@ -195,7 +195,8 @@ def main(argv: list[str]) -> None:
                 seeded = n
                 runs: dict[str, list[dict[str, Any]]] = {"raw": [], "migrator": []}
                 for r in range(args.rounds):
-                    for kind in ("raw", "migrator"):
+                    # Alternate who goes first, so drift in the machine's load evens out.
+                    for kind in ("raw", "migrator") if r % 2 == 0 else ("migrator", "raw"):
                         work = Path(tmp) / f"{kind}-{n}-{r}"
                         runs[kind].append(
                             measure(kind, instance.url, instance.api_key, args.workers, work)

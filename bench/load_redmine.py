@@ -192,8 +192,8 @@ class Admin:
 class ServerLog:
     """What Redmine wrote to its production.log during one run."""
 
-    STARTED = re.compile(r'Started (\w+) "([^"?]*)')
-    COMPLETED = re.compile(r"Completed \d+ .* in (\d+)ms")
+    STARTED = re.compile(r'\[([0-9a-f-]{36})\] Started (\w+) "([^"?]*)')
+    COMPLETED = re.compile(r"\[([0-9a-f-]{36})\] Completed \d+ .*? in (\d+)ms")
 
     def __init__(self, path: Path):
         self.path = path
@@ -202,24 +202,26 @@ class ServerLog:
     def mark(self) -> None:
         self.offset = self.path.stat().st_size
 
-    def since_mark(self) -> tuple[Counter[str], float]:
-        """Requests by kind (``POST /issues``...) and the server's own seconds on them."""
+    def since_mark(self) -> tuple[Counter[str], Counter[str]]:
+        """Requests by kind (``PUT /issues/ID``...) and the server's milliseconds per kind."""
         with self.path.open("rb") as f:
             f.seek(self.offset)
             text = f.read().decode("utf-8", errors="replace")
-        kinds: Counter[str] = Counter()
-        for method, path in self.STARTED.findall(text):
-            path = re.sub(r"/\d+", "/ID", path).removesuffix(".json")
-            kinds[f"{method} {path}"] += 1
-        server_ms = sum(int(ms) for ms in self.COMPLETED.findall(text))
-        return kinds, server_ms / 1000
+        kind_of: dict[str, str] = {}
+        for rid, method, path in self.STARTED.findall(text):
+            path = re.sub(r"/\d+", "/ID", re.sub(r"/projects/[^/]+", "/projects/P", path))
+            kind_of[rid] = f"{method} {path.removesuffix('.json')}"
+        server_ms: Counter[str] = Counter()
+        for rid, ms in self.COMPLETED.findall(text):
+            server_ms[kind_of.get(rid, "?")] += int(ms)
+        return Counter(kind_of.values()), server_ms
 
 
 # --------------------------------------------------------------------------- clients
 
 
-def _planned(directory: Path) -> Iterator[dict[str, Any]]:
-    """The payloads of migrator's latest plan in DIRECTORY, in the order it loads them."""
+def _planned(directory: Path, ids: range | None = None) -> Iterator[dict[str, Any]]:
+    """The payloads of migrator's latest plan in DIRECTORY (Trac ids in IDS), in load order."""
     db = sqlite3.connect(f"file:{directory / 'staging.sqlite'}?mode=ro", uri=True)
     try:
         rows = db.execute(
@@ -227,7 +229,9 @@ def _planned(directory: Path) -> Iterator[dict[str, Any]]:
             " WHERE plan_id = (SELECT max(id) FROM plans) ORDER BY origin"
         )
         for (payload,) in rows:
-            yield json.loads(payload)
+            p = json.loads(payload)
+            if ids is None or int(p["origin"].rsplit("#", 1)[1]) in ids:
+                yield p
     finally:
         db.close()
 
@@ -236,9 +240,9 @@ def _blob(directory: Path, sha256: str) -> Path:
     return directory / "blobs" / sha256[:2] / sha256
 
 
-def run_raw(url: str, staging: Path, project: str) -> None:
+def run_raw(url: str, staging: Path, project: str, ids: range) -> None:
     """The least a client can do to send migrator's payloads: one session, no bookkeeping."""
-    payloads = list(_planned(staging))
+    payloads = list(_planned(staging, ids))
     s = requests.Session()
     s.headers.update({"X-Redmine-API-Key": os.environ[KEY_ENV]})
 
@@ -267,14 +271,14 @@ def run_raw(url: str, staging: Path, project: str) -> None:
             )
         )
         path = f"{url}/projects/{project}/{many}.json"
-        ids = scoped.setdefault(kind, {})
-        if not ids:
-            ids.update({x["name"]: x["id"] for x in get(path.removeprefix(url))[many]})
-        if name not in ids:
+        known = scoped.setdefault(kind, {})
+        if not known:
+            known.update({x["name"]: x["id"] for x in get(path.removeprefix(url))[many]})
+        if name not in known:
             r = s.post(path, json={one: {"name": name}}, timeout=TIMEOUT)
             r.raise_for_status()
-            ids[name] = r.json()[one]["id"]
-        return ids[name]
+            known[name] = r.json()[one]["id"]
+        return known[name]
 
     def as_(login: str | None) -> dict[str, str]:
         return {"X-Redmine-Switch-User": login} if login in users else {}
@@ -335,11 +339,11 @@ def run_raw(url: str, staging: Path, project: str) -> None:
             s.put(at, json=body, headers=as_(c.get("author")), timeout=TIMEOUT).raise_for_status()
 
 
-def run_python_redmine(url: str, staging: Path, project: str) -> None:
+def run_python_redmine(url: str, staging: Path, project: str, ids: range) -> None:
     """One object at a time through python-redmine, as its documentation shows."""
     from redminelib import Redmine
 
-    payloads = list(_planned(staging))
+    payloads = list(_planned(staging, ids))
     redmine = Redmine(url, key=os.environ[KEY_ENV])
     trackers = {t.name: t.id for t in redmine.tracker.all()}
     statuses = {x.name: x.id for x in redmine.issue_status.all()}
@@ -418,16 +422,16 @@ class _Nothing:
 # --------------------------------------------------------------------------- parent
 
 
-def _timed(command: list[str], env: dict[str, str]) -> float:
-    """Wall seconds of one process, from spawn to exit; it must succeed."""
+def _timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds of one process, from spawn to exit, and its CPU seconds; it must succeed."""
     started = time.perf_counter()
     proc = subprocess.Popen(command, cwd=REPO, env=env)
-    _, status, _ = os.wait4(proc.pid, 0)
+    _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(command[:4])} failed (exit {proc.returncode})")
-    return elapsed
+    return elapsed, usage.ru_utime + usage.ru_stime
 
 
 def _migration(work: Path, trac_env: Path, url: str, project: str, env: dict[str, str]) -> Path:
@@ -450,119 +454,187 @@ def _migration(work: Path, trac_env: Path, url: str, project: str, env: dict[str
     return directory
 
 
+CLIENTS = ("raw", "migrator", "python-redmine", "migrator --workers 2")
+
+
+def _setup(work: Path, url: str, env: dict[str, str]) -> dict[str, Any]:
+    """A project per client, and the two migrations extracted and planned (nothing timed)."""
+    admin = Admin(url, env[KEY_ENV])
+    projects = {
+        client: admin.create_project(f"bench-{i}-{os.getpid()}") for i, client in enumerate(CLIENTS)
+    }
+    migrations = {
+        client: _migration(work, work / "trac", url, projects[client], env)
+        for client in CLIENTS
+        if client.startswith("migrator")
+    }
+    return {"admin": admin, "projects": projects, "migrations": migrations}
+
+
+def _command(client: str, ids: range, setup: dict[str, Any], url: str, batch: str) -> list[str]:
+    """The process that loads tickets IDS with CLIENT (a migrator batch is made first)."""
+    project = setup["projects"][client]
+    staging = setup["migrations"]["migrator"]
+    if not client.startswith("migrator"):
+        return [
+            *(sys.executable, "-m", "bench.load_redmine", "--child", client),
+            *("--url", url, "--staging", str(staging), "--project", project),
+            *("--ids", f"{ids.start}-{ids.stop - 1}"),
+        ]
+    migrator = str(Path(sys.executable).with_name("migrator"))
+    config = str(setup["migrations"][client] / "migration.toml")
+    # Batches take the oldest tickets not in a batch yet: the same ids as the other clients.
+    made = subprocess.run(
+        [migrator, "batch", "create", batch, "--limit", str(len(ids)), "-c", config],
+        env={**os.environ, KEY_ENV: "unused"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if made.returncode != 0 or f": {len(ids)} tickets" not in made.stdout:
+        raise SystemExit(f"migrator batch create failed: {made.stdout}{made.stderr}")
+    command = [migrator, "load", "-q", "-c", config, "--batch", batch]
+    return [*command, "--workers", "2"] if client.endswith("2") else command
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.load_redmine")
     parser.add_argument("--tickets", type=int, default=1000, help="tickets to load (1000)")
     parser.add_argument("--quick", action="store_true", help="200 tickets")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=None,
+        help="slices of the tickets, each loaded by every client in turn (default 5, quick 2)",
+    )
     parser.add_argument("--child", choices=("raw", "python-redmine"), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--staging", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--project", help=argparse.SUPPRESS)
+    parser.add_argument("--ids", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
+        first, last = (int(x) for x in args.ids.split("-"))
         run = run_raw if args.child == "raw" else run_python_redmine
-        run(args.url, args.staging, args.project)
+        run(args.url, args.staging, args.project, range(first, last + 1))
         return
     n = 200 if args.quick else args.tickets
+    rounds = args.rounds or (2 if args.quick else 5)
+    if not 1 <= rounds <= n:
+        parser.error("--rounds must be between 1 and the number of tickets")
 
     from fixtures.trackers import redmine, trac
 
     print(
-        f"Loading into Redmine: {n} tickets, {COMMENTS} comments and 1 attachment each, "
-        "one fresh project per client, one client process at a time",
+        f"Loading into Redmine: {n} tickets ({COMMENTS} comments, 1 attachment each) in "
+        f"{rounds} rounds; each round every client loads the next slice into its own project, "
+        "as its own process, the order rotating",
         flush=True,
     )
+    started = time.perf_counter()
+    wall: Counter[str] = Counter()
+    cpu: Counter[str] = Counter()
+    kinds: dict[str, Counter[str]] = {c: Counter() for c in CLIENTS}
+    server: dict[str, Counter[str]] = {c: Counter() for c in CLIENTS}
+    per_round: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="migrator-bench-load-") as tmp:
         work = Path(tmp)
-        started = time.perf_counter()
         trac.build(work / "trac", shaped_dataset(n))
         redmine.install()
         instance = redmine.start(work / "redmine")
         try:
             env = {**os.environ, KEY_ENV: instance.api_key}
-            admin = Admin(instance.url, instance.api_key)
-            log = ServerLog(instance.directory / "log" / "production.log")
-            stamp = os.getpid()
-            names = {
-                kind: admin.create_project(f"bench-{kind}-{stamp}")
-                for kind in ("raw", "migrator", "pyredmine", "workers2")
-            }
-            mig = _migration(work, work / "trac", instance.url, names["migrator"], env)
-            mig2 = _migration(work, work / "trac", instance.url, names["workers2"], env)
-            config, config2 = mig / "migration.toml", mig2 / "migration.toml"
-            payloads = list(_planned(mig))
-            defaults = {
-                t["name"]: t["default_status"]["name"]
-                for t in admin.get("/trackers.json")["trackers"]
-            }
+            setup = _setup(work, instance.url, env)
+            admin: Admin = setup["admin"]
+            payloads = list(_planned(setup["migrations"]["migrator"]))
+            trackers = admin.get("/trackers.json")["trackers"]
+            defaults = {t["name"]: t["default_status"]["name"] for t in trackers}
             status_puts = sum(1 for p in payloads if p["status"] != defaults[p["tracker"]])
-            planned_status = Counter(p["status"] for p in payloads)
+            planned = Counter(p["status"] for p in payloads)
             print(
-                f"set-up {time.perf_counter() - started:.0f} s; "
-                f"{status_puts / n:.0%} of tickets need a status PUT "
-                f"({', '.join(f'{k} {v}' for k, v in sorted(planned_status.items()))})",
+                f"set-up {time.perf_counter() - started:.0f} s; {status_puts / n:.0%} of the "
+                "tickets need a status PUT (planned: "
+                f"{', '.join(f'{k} {v}' for k, v in sorted(planned.items()))})",
                 flush=True,
             )
-            migrator = str(Path(sys.executable).with_name("migrator"))
-            child = [sys.executable, "-m", "bench.load_redmine", "--url", instance.url]
-            child += ["--staging", str(mig), "--child"]
-            runs = [
-                ("raw", names["raw"], [*child, "raw", "--project", names["raw"]]),
-                ("migrator", names["migrator"], [migrator, "load", "-q", "-c", str(config)]),
-                (
-                    "python-redmine",
-                    names["pyredmine"],
-                    [*child, "python-redmine", "--project", names["pyredmine"]],
-                ),
-                (
-                    "migrator --workers 2",
-                    names["workers2"],
-                    [migrator, "load", "-q", "-c", str(config2), "--workers", "2"],
-                ),
-            ]
-            rows: dict[str, dict[str, Any]] = {}
-            head = ("client", "tickets/s", "wall s", "server s", "req/ticket", "vs raw")
-            widths = (22, 10, 8, 9, 11, 7)
-            for label, project, command in runs:
-                log.mark()
-                seconds = _timed(command, env)
-                kinds, server = log.since_mark()
-                got = admin.statuses(project)
-                comments, attachments = admin.last_issue(project)
-                if got != planned_status or (comments, attachments) != (COMMENTS, 1):
-                    raise SystemExit(
-                        f"{label} loaded something else: statuses {dict(got)} "
-                        f"(planned {dict(planned_status)}), last issue {comments} comments, "
-                        f"{attachments} attachments"
-                    )
-                rows[label] = {
-                    "rate": n / seconds,
-                    "seconds": seconds,
-                    "server": server,
-                    "requests": sum(kinds.values()) / n,
-                    "kinds": kinds,
-                }
-                if len(rows) == 1:
-                    print(" ".join(f"{h:>{w}}" for h, w in zip(head, widths, strict=True)))
-                r = rows[label]
+            log = ServerLog(instance.directory / "log" / "production.log")
+            bounds = [1 + n * r // rounds for r in range(rounds + 1)]
+            for r in range(rounds):
+                ids = range(bounds[r], bounds[r + 1])
+                order = CLIENTS[r % len(CLIENTS) :] + CLIENTS[: r % len(CLIENTS)]
+                seconds: dict[str, float] = {}
+                for client in order:
+                    command = _command(client, ids, setup, instance.url, f"round-{r + 1}")
+                    log.mark()
+                    seconds[client], used = _timed(command, env)
+                    cpu[client] += used
+                    got, ms = log.since_mark()
+                    kinds[client].update(got)
+                    server[client].update(ms)
+                wall.update(seconds)
+                per_round.append({c: len(ids) / s for c, s in seconds.items()})
                 print(
-                    f"{label:>22} {r['rate']:>10.2f} {r['seconds']:>8.1f} {r['server']:>9.1f} "
-                    f"{r['requests']:>11.2f} {r['rate'] / rows['raw']['rate']:>7.2f}",
+                    f"round {r + 1}/{rounds} ({len(ids)} tickets): "
+                    + ", ".join(f"{c} {len(ids) / seconds[c]:.1f}/s" for c in CLIENTS),
                     flush=True,
                 )
+            for client in CLIENTS:
+                project = setup["projects"][client]
+                got_status = admin.statuses(project)
+                notes, files = admin.last_issue(project)
+                if got_status != planned or (notes, files) != (COMMENTS, 1):
+                    raise SystemExit(
+                        f"{client} loaded something else: statuses {dict(got_status)} "
+                        f"(planned {dict(planned)}); newest issue: {notes} comments, "
+                        f"{files} attachments"
+                    )
         finally:
             redmine.stop(instance)
-    raw, mine, pyrm = rows["raw"], rows["migrator"], rows["python-redmine"]
+    _report(n, wall, cpu, kinds, server, per_round)
     print(
-        f"migrator/raw {mine['rate'] / raw['rate']:.2f} (target >= {TARGET_RATIO}), "
-        f"migrator/python-redmine {mine['rate'] / pyrm['rate']:.2f}, "
-        f"migrator --workers 2 / migrator "
-        f"{rows['migrator --workers 2']['rate'] / mine['rate']:.2f}"
+        f"whole run {time.perf_counter() - started:.0f} s (checked: every project holds the "
+        "planned statuses, its newest issue its comments and attachment)"
     )
-    for label, r in rows.items():
-        kinds = ", ".join(f"{k} {v / n:.2f}" for k, v in sorted(r["kinds"].items()))
-        print(f"  {label}: {kinds}")
-    print(f"whole run {time.perf_counter() - started:.0f} s")
+
+
+def _report(
+    n: int,
+    wall: Counter[str],
+    cpu: Counter[str],
+    kinds: dict[str, Counter[str]],
+    server: dict[str, Counter[str]],
+    per_round: list[dict[str, float]],
+) -> None:
+    head = ("client", "tickets/s", "vs raw", "wall s", "server s", "client CPU s", "req/ticket")
+    widths = (21, 10, 7, 8, 9, 13, 11)
+    print(" ".join(f"{h:>{w}}" for h, w in zip(head, widths, strict=True)))
+    raw_rate = n / wall["raw"]
+    for client in CLIENTS:
+        busy = sum(server[client].values()) / 1000
+        rate = n / wall[client]
+        print(
+            f"{client:>21} {rate:>10.2f} {rate / raw_rate:>7.2f} {wall[client]:>8.1f} "
+            f"{busy:>9.1f} {cpu[client]:>13.1f} {sum(kinds[client].values()) / n:>11.2f}"
+        )
+
+    def ratios(a: str, b: str) -> str:
+        return " ".join(f"{r[a] / r[b]:.2f}" for r in per_round)
+
+    mig, raw, pyrm, two = CLIENTS[1], CLIENTS[0], CLIENTS[2], CLIENTS[3]
+    print(
+        f"migrator/raw {wall[raw] / wall[mig]:.2f} (target >= {TARGET_RATIO}; by round "
+        f"{ratios(mig, raw)}), migrator/python-redmine {wall[pyrm] / wall[mig]:.2f} "
+        f"(by round {ratios(mig, pyrm)}), --workers 2 vs 1 {wall[mig] / wall[two]:.2f} "
+        f"(by round {ratios(two, mig)})"
+    )
+    print("requests per ticket, and the server's ms per request, by kind:")
+    for client in CLIENTS:
+        parts = [
+            f"{k} {v / n:.2f} x {server[client][k] / v:.0f} ms"
+            for k, v in sorted(kinds[client].items(), key=lambda kv: -kv[1])
+            if v / n >= 0.05
+        ]
+        print(f"  {client}: " + ", ".join(parts))
 
 
 if __name__ == "__main__":

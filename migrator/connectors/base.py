@@ -105,6 +105,10 @@ class Target(Protocol):
         """Download one attachment and return the sha256 of its bytes."""
         ...
 
+    def holds(self, kind: str) -> bool:
+        """Whether this target can store a link of this kind (or "parent")."""
+        ...
+
     def add_link(self, target_id: str, kind: str, other_id: str) -> None:
         """Create a relation (a forward kind: blocks, precedes, duplicates, relates, copied-to)."""
         ...

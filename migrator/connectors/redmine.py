@@ -322,6 +322,9 @@ class RedmineTarget:
             idempotent=False,
         )
 
+    def holds(self, kind: str) -> bool:
+        return kind == "parent" or kind in RELATION
+
     def add_link(self, target_id: str, kind: str, other_id: str) -> None:
         body = {"relation": {"issue_to_id": int(other_id), "relation_type": RELATION[kind]}}
         self.http.request(

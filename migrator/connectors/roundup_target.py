@@ -13,8 +13,10 @@ Where a payload goes in a Roundup classic tracker:
   ``creation`` cannot);
 * attachments are uploaded as ``file`` items first and linked by the same
   request that creates the issue, so an issue never exists without them;
-* a ``duplicates`` link is ``superseder`` (the only relation Roundup classic
-  has), written in the second pass by :meth:`RoundupTarget.add_link`;
+* links are written in the second pass into issue properties: ``duplicates``
+  into ``superseder`` (the only relation Roundup classic has), any other kind
+  into a ``Multilink("issue")`` named after it (``blocks``...) and the parent
+  into a ``parent`` link, where the tracker's schema declares them;
 * there is no tracker (ticket type) and no project: every ticket is an
   ``issue`` of the one tracker at ``url``, so the plan's tracker must be
   ``issue``.
@@ -37,7 +39,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -57,15 +59,24 @@ from migrator.staging.blobs import BlobStore
 ISSUE = "issue"  # the class every ticket becomes, and so the only "tracker" a plan may name
 LEGACY_PROPERTY = "legacy_id"
 CLOSED_STATUS = "resolved"  # where a rolled-back copy is put, as Roundup classic closes issues
-PAGE = 500  # status, priority and user items per request
 MSG_CHUNK = 100  # message ids per filtered request: keeps URLs short
 ETAG_ATTEMPTS = 3  # updates refused because the issue changed in between, then given up
-# The only link kind Roundup classic can hold: "superseded by X" is "duplicates X".
-SUPERSEDER_KIND = "duplicates"
+# The issue property that holds each (forward) link kind.  Roundup classic has
+# superseder only ("superseded by X" is "duplicates X"); a tracker's schema may add
+# a Multilink("issue") named after any other kind, and a parent Link("issue").
+LINK_PROPERTIES = {
+    "duplicates": "superseder",
+    "blocks": "blocks",
+    "precedes": "precedes",
+    "relates": "relates",
+    "copied-to": "copied_to",
+}
+PARENT = "parent"
 # Issue properties with their own place in the payload; any other is a custom field.
 STANDARD = frozenset(
-    {"title", "status", "priority", "assignedto", "nosy", "messages", "files", "superseder"}
+    {"title", "status", "priority", "assignedto", "nosy", "messages", "files", PARENT}
     | {"keyword", "id", "creation", "creator", "activity", "actor"}
+    | set(LINK_PROPERTIES.values())
 )
 # What REST answers for message content that is not UTF-8, instead of the content.
 _NOT_TEXT = re.compile(r"^(msg|file)\d+ is not text, retrieve using binary_content property")
@@ -92,6 +103,17 @@ def roundup_date(iso_time: str | None, text: str = "") -> str | None:
     return when.strftime("%Y-%m-%d.%H:%M:%S+0000")  # an explicit zone overrides the user's
 
 
+def requests_for(payload: dict[str, Any]) -> int:
+    """Writes and reads this target sends for a ticket (for estimates): the description
+    message, each non-empty file and the issue; three per comment (read the etag,
+    create the message, link it); two per link stored on this ticket, and for a parent."""
+    n = 2 + sum(1 for a in payload.get("attachments", []) if a.get("size"))
+    n += 3 * len(payload.get("comments", []))
+    n += 2 * sum(1 for link in payload.get("links", []) if link.get("kind") in LINK_PROPERTIES)
+    n += 2 * bool(payload.get("parent"))
+    return n
+
+
 def _ids(value: Any) -> list[str]:
     """Ids of a Link (dict or None) or Multilink (list) value as REST gives it."""
     if value is None:
@@ -99,6 +121,15 @@ def _ids(value: Any) -> list[str]:
     if isinstance(value, dict):
         return [str(value["id"])]
     return [str(v["id"]) if isinstance(v, dict) else str(v) for v in value]
+
+
+def _links(attributes: dict[str, Any]) -> set[tuple[str, str]]:
+    """(kind, other issue id) of the links an issue's attributes hold."""
+    return {
+        (kind, other)
+        for kind, prop in LINK_PROPERTIES.items()
+        for other in _ids(attributes.get(prop))
+    }
 
 
 def _label(value: Any) -> str | None:
@@ -128,7 +159,7 @@ def _message(response: requests.Response) -> str:
     return str(data)[:300]
 
 
-class _FreshConnections(HTTPAdapter):
+class FreshConnections(HTTPAdapter):
     """A new TCP connection for every request.
 
     Roundup's server writes a response in several small pieces, so on a
@@ -186,16 +217,12 @@ class RoundupTarget:
         )
         self.http.session.hooks["response"].append(self._refuse_lockout)
         for scheme in ("http://", "https://"):
-            self.http.session.mount(scheme, _FreshConnections())
+            self.http.session.mount(scheme, FreshConnections())
         self._meta: dict[str, dict[str, str]] | None = None  # kind -> name -> id
-        self._names: dict[str, dict[str, str]] = {}  # kind -> id -> name
         self._me = ""
         self._properties: dict[str, bool] = {}
-        # Attachments Roundup cannot store (it refuses empty files), by origin: reported.
+        # Attachments Roundup cannot store (it refuses empty files); verify lists them too.
         self.skipped: list[str] = []
-        # The link kinds an issue can hold (the second pass asks before creating one).
-        self.link_kinds = frozenset({SUPERSEDER_KIND})
-        self.has_parents = False
         # Messages carry their author and date; an issue's creator and creation are
         # always the migrating user and the load time (see the module docstring).
         self.capabilities = Capabilities(
@@ -303,19 +330,23 @@ class RoundupTarget:
     def _get(self, path: str, params: Any = None) -> dict[str, Any]:
         return self._data(self._send("GET", path, params=params))
 
-    def _all(self, classname: str, field: str) -> Iterator[dict[str, Any]]:
-        index = 1
-        while True:
-            params = {"@fields": field, "@page_size": PAGE, "@page_index": index, "@sort": "id"}
-            items = self._get(f"/rest/data/{classname}", params).get("collection", [])
-            yield from items
-            if len(items) < PAGE:
-                return
-            index += 1
+    def _all(self, classname: str, field: str) -> list[dict[str, Any]]:
+        """Every item of CLASSNAME with one property, in one unpaged request.
+
+        Roundup formats every row from a page's start to the end of the
+        collection before it cuts the page, so paging through n items formats
+        about n²/(2 × page size) rows; one request formats each row once.
+        """
+        params = {"@fields": field, "@sort": "id"}
+        items: list[dict[str, Any]] = self._get(f"/rest/data/{classname}", params).get(
+            "collection", []
+        )
+        return items
 
     # -- metadata --------------------------------------------------------
     def preflight(self, payload_sample: dict[str, Any] | None = None) -> None:
-        """Log in once, learn the web origin, check the origin property, read the names.
+        """Log in once, learn the web origin, check the origin property, learn which
+        link properties issues have, and read the names.
 
         The first request is a GET, which Roundup serves without an Origin
         header; its links name the address Roundup expects as Origin on writes.
@@ -343,12 +374,13 @@ class RoundupTarget:
                 f'tracker home (issue = IssueClass(db, "issue", ..., {self.legacy}=String())) '
                 "and restart the tracker",
             )
+        for prop in (*LINK_PROPERTIES.values(), PARENT):
+            self._has_property(prop)  # which links this tracker can hold, asked once
         meta: dict[str, dict[str, str]] = {
             "status": {str(s["name"]): str(s["id"]) for s in self._all("status", "name")},
             "priority": {str(p["name"]): str(p["id"]) for p in self._all("priority", "name")},
             "user": {str(u["username"]): str(u["id"]) for u in self._all("user", "username")},
         }
-        self._names = {kind: {i: n for n, i in ids.items()} for kind, ids in meta.items()}
         if self.user not in meta["user"]:
             raise TargetError(
                 f"user {self.user!r} cannot see itself in Roundup at {self.url}/",
@@ -444,9 +476,11 @@ class RoundupTarget:
         """Messages and files first (unlinked, they are orphans nobody sees), then the
         issue that links them: one request, so it exists completely or not at all."""
         self.preflight()
-        author = self._author(payload.get("author"))
+        assert self._meta is not None
+        reporter = payload.get("author")
+        author = self._author(reporter)
         nosy = [self._id("user", w) for w in payload.get("watchers", [])]
-        if payload.get("author") and author not in nosy:
+        if reporter in self._meta["user"] and author not in nosy:
             nosy.insert(0, author)
         assignee = self._id("user", payload["assignee"]) if payload.get("assignee") else None
         # Roundup adds the assignee to nosy on its own; recipients include everyone on it.
@@ -480,11 +514,9 @@ class RoundupTarget:
         A message without an author cannot be linked (409).  Recipients are the
         issue's nosy list, so linking it mails nobody.
         """
-        body: dict[str, Any] = {
-            "content": content,
-            "author": author,
-            "recipients": sorted(set(recipients), key=int),
-        }
+        body: dict[str, Any] = {"content": content, "author": author}
+        if recipients := sorted(set(recipients), key=int):
+            body["recipients"] = recipients
         date = roundup_date(iso_time, content)
         if date is not None:
             body["date"] = date
@@ -525,11 +557,16 @@ class RoundupTarget:
         data = self._get(f"/rest/data/{ISSUE}/{target_id}", {"@verbose": 2})
         return data.get("attributes", {}), str(data.get("@etag", ""))
 
-    def _update(self, target_id: str, change: Any) -> None:
+    def _update(
+        self, target_id: str, change: Callable[[dict[str, Any]], dict[str, Any] | None]
+    ) -> None:
         """PUT what ``change(attributes)`` returns, with the etag it was computed from.
 
-        ``change`` returns None when there is nothing to do.  An update refused
-        because the issue changed in between (412) is computed again.
+        ``change`` returns whole values (every message id, not the new one) or
+        None when there is nothing to do.  Such a PUT may be sent again after a
+        timeout: applied twice it gives the same issue, and once the first has
+        changed the etag the second is refused (412) and computed again, when
+        ``change`` finds nothing left to do.
         """
         for _ in range(ETAG_ATTEMPTS):
             attributes, etag = self._issue(target_id)
@@ -541,7 +578,6 @@ class RoundupTarget:
                 f"/rest/data/{ISSUE}/{target_id}",
                 json=body,
                 headers={"If-Match": etag},
-                idempotent=False,
                 accept=(412,),
             )
             response.close()
@@ -601,7 +637,8 @@ class RoundupTarget:
         self.preflight()
         posted: list[str] = []
 
-        def change(attrs: dict[str, Any]) -> dict[str, Any]:
+        def change(attrs: dict[str, Any]) -> dict[str, Any] | None:
+            messages = _ids(attrs.get("messages"))
             if not posted:
                 recipients = [*_ids(attrs.get("nosy")), *_ids(attrs.get("assignedto"))]
                 posted.append(
@@ -612,43 +649,62 @@ class RoundupTarget:
                         recipients,
                     )
                 )
-            body: dict[str, Any] = {"messages": [*_ids(attrs.get("messages")), posted[0]]}
+            elif posted[0] in messages:
+                return None  # linked by an earlier attempt
+            body: dict[str, Any] = {"messages": [*messages, posted[0]]}
             if attrs.get("status"):
                 body["status"] = _ids(attrs["status"])[0]
             return body
 
         self._update(target_id, change)
 
-    def add_link(self, target_id: str, kind: str, other_target_id: str) -> None:
-        """``target_id`` duplicates ``other_target_id``: add it to the issue's superseder."""
+    def holds(self, kind: str) -> bool:
+        """Whether this tracker's issues can hold a link of KIND (or ``"parent"``)."""
         self.preflight()
-        if kind != SUPERSEDER_KIND:
-            raise PermanentTargetError(
-                f"Roundup has no {kind!r} relation (issue {target_id} to {other_target_id}): "
-                f"its only one is superseder ({SUPERSEDER_KIND})",
-                remedy="preserve the source's links in the text (preserve: [links]), "
-                "or add a Multilink property for them to the tracker's schema",
-            )
+        prop = PARENT if kind == PARENT else LINK_PROPERTIES.get(kind)
+        return prop is not None and self._has_property(prop)
+
+    def _not_held(self, kind: str, target_id: str, other_target_id: str) -> PermanentTargetError:
+        prop = PARENT if kind == PARENT else LINK_PROPERTIES.get(kind, kind.replace("-", "_"))
+        declaration = 'Link("issue")' if kind == PARENT else 'Multilink("issue")'
+        return PermanentTargetError(
+            f"Roundup issues have no {prop!r} property for the {kind} link from issue "
+            f"{target_id} to {other_target_id}",
+            remedy=f"add {prop}={declaration} to the issue class in the tracker's schema.py "
+            f"and restart it, then `migrator load --retry-failed`; or preserve the source's "
+            f"{'parent' if kind == PARENT else 'links'} in the text",
+        )
+
+    def add_link(self, target_id: str, kind: str, other_target_id: str) -> None:
+        """Add ``other_target_id`` to the issue property that holds KIND links."""
+        if not self.holds(kind):
+            raise self._not_held(kind, target_id, other_target_id)
+        prop = LINK_PROPERTIES[kind]
 
         def change(attrs: dict[str, Any]) -> dict[str, Any] | None:
-            current = _ids(attrs.get("superseder"))
+            current = _ids(attrs.get(prop))
             if other_target_id in current:
                 return None  # already there: adding it again is a no-op, not a second link
-            return {"superseder": [*current, other_target_id]}
+            return {prop: [*current, other_target_id]}
 
         self._update(target_id, change)
 
     def links(self, target_id: str) -> set[tuple[str, str]]:
-        """(kind, other target id) of the issue's links: its superseders."""
+        """(kind, other target id) of the links the issue holds."""
         self.preflight()
         attributes, _ = self._issue(target_id)
-        return {(SUPERSEDER_KIND, i) for i in _ids(attributes.get("superseder"))}
+        return _links(attributes)
 
     def set_parent(self, target_id: str, parent_target_id: str) -> None:
-        raise PermanentTargetError(
-            f"Roundup has no parent issues (issue {target_id} under {parent_target_id})",
-            remedy="preserve the parent in the text (preserve: [parent])",
-        )
+        if not self.holds(PARENT):
+            raise self._not_held(PARENT, target_id, parent_target_id)
+
+        def change(attrs: dict[str, Any]) -> dict[str, Any] | None:
+            if _ids(attrs.get(PARENT)) == [parent_target_id]:
+                return None
+            return {PARENT: parent_target_id}
+
+        self._update(target_id, change)
 
     def delete_ticket(self, target_id: str) -> None:
         """Retire the issue: Roundup's delete, which also hides it from find-by-origin."""
@@ -668,9 +724,11 @@ class RoundupTarget:
         """Where deleting is not allowed: close, say why, and free the origin for a reload."""
         self.preflight()
         assert self._meta is not None
+        closed = self._meta["status"].get(CLOSED_STATUS)
         note: list[str] = []
 
-        def change(attrs: dict[str, Any]) -> dict[str, Any]:
+        def change(attrs: dict[str, Any]) -> dict[str, Any] | None:
+            messages = _ids(attrs.get("messages"))
             if not note:
                 note.append(
                     self._post_msg(
@@ -680,11 +738,12 @@ class RoundupTarget:
                         [*_ids(attrs.get("nosy")), *_ids(attrs.get("assignedto"))],
                     )
                 )
+            elif note[0] in messages:
+                return None  # done by an earlier attempt
             body: dict[str, Any] = {
-                "messages": [*_ids(attrs.get("messages")), note[0]],
+                "messages": [*messages, note[0]],
                 self.legacy: f"rolled-back:{origin}",
             }
-            closed = self._meta["status"].get(CLOSED_STATUS) if self._meta else None
             if closed is not None:
                 body["status"] = closed
             return body
@@ -748,9 +807,9 @@ class RoundupTarget:
             "watchers": sorted(
                 _label(n) or n["id"] for n in attributes.get("nosy") or [] if isinstance(n, dict)
             ),
-            # Target ids, as the verifier expects them; Roundup has no parent issues.
-            "links": [f"{SUPERSEDER_KIND} {i}" for i in _ids(attributes.get("superseder"))],
-            "parent": None,
+            # Target ids, as the verifier expects them.
+            "links": sorted(f"{kind} {other}" for kind, other in _links(attributes)),
+            "parent": next(iter(_ids(attributes.get(PARENT))), None),
             "custom_fields": {
                 name: text
                 for name, value in sorted(attributes.items())

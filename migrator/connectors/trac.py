@@ -20,14 +20,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Engine, bindparam, create_engine, event, text
+from sqlalchemy import Engine, bindparam, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from migrator.connectors import IdSet
 from migrator.connectors.base import Page
 from migrator.errors import ConfigError, SourceError
-from migrator.model import Attachment, Change, Comment, Ticket, iso
+from migrator.model import Attachment, Change, Comment, Link, Ticket, iso
 from migrator.staging.blobs import BlobStore
 
 # Trac 0.12 (database_version 26) moved times to microseconds; older is unsupported.
@@ -140,6 +140,7 @@ class TracSource:
         self._safe_url = make_url(url).render_as_string(hide_password=True)
         self.db_version = self._check_version()
         self.warnings: list[str] = []
+        self._tables = set(inspect(self.engine).get_table_names())
 
     def describe(self) -> str:
         text = f"Trac environment {self.env} ({self._safe_url})"
@@ -285,6 +286,7 @@ class TracSource:
             {"ids": [str(i) for i in ticket_ids]},
         ).mappings():
             files[int(att["id"])].append(dict(att))
+        links = self._links(conn, ticket_ids)
         items: list[tuple[Ticket, Any]] = []
         for row in rows:
             tid = row["id"]
@@ -293,11 +295,50 @@ class TracSource:
                 "custom": custom[tid],
                 "changes": changes[tid],
                 "attachments": files[tid],
+                "links": links[tid],
             }
             ticket = self._ticket(raw)
             ticket.attachments = [self._attachment(tid, a, blobs) for a in files[tid]]
+            for kind, other in links[tid]:
+                if kind == "parent":
+                    ticket.parent = self._origin(other)
+                else:
+                    ticket.links.append(Link(kind, self._origin(other)))
             items.append((ticket, raw))
         return items
+
+    def _origin(self, ticket_id: int) -> str:
+        return f"trac:{self.name}#{ticket_id}"
+
+    def _links(self, conn: Any, ticket_ids: list[int]) -> dict[int, list[tuple[str, int]]]:
+        """Relations from the two plugins most Trac sites use for them, when installed.
+
+        MasterTickets keeps ``mastertickets(source, dest)``: source is blocked by
+        dest.  TracSubtickets keeps ``subtickets(parent, child)``.  Plain Trac has
+        no relations; its tickets simply have none.
+        """
+        out: dict[int, list[tuple[str, int]]] = defaultdict(list)
+        if "mastertickets" in self._tables:
+            for source, dest in conn.execute(
+                text(
+                    "SELECT source, dest FROM mastertickets "
+                    "WHERE source IN :ids OR dest IN :ids ORDER BY source, dest"
+                ).bindparams(bindparam("ids", expanding=True)),
+                {"ids": ticket_ids},
+            ):
+                if source in ticket_ids:
+                    out[source].append(("blocked-by", int(dest)))
+                if dest in ticket_ids:
+                    out[dest].append(("blocks", int(source)))
+        if "subtickets" in self._tables:
+            for parent, child in conn.execute(
+                text(
+                    "SELECT parent, child FROM subtickets WHERE child IN :ids ORDER BY child"
+                ).bindparams(bindparam("ids", expanding=True)),
+                {"ids": ticket_ids},
+            ):
+                out[int(child)].append(("parent", int(parent)))
+        return out
 
     def _attachment(self, ticket_id: int, row: dict[str, Any], blobs: BlobStore) -> Attachment:
         path = self.attachment_path(ticket_id, row["filename"])

@@ -63,6 +63,7 @@ class LinkSummary:
     found: int = 0
     waiting: int = 0  # an end is not loaded yet (a later batch)
     failed: int = 0
+    unsupported: int = 0  # the target has no place for this kind of link
 
 
 def link_pass(staging: Staging, target: Target, *, retry_failed: bool = False) -> LinkSummary:
@@ -79,6 +80,17 @@ def link_pass(staging: Staging, target: Target, *, retry_failed: bool = False) -
         if state == "failed" and not retry_failed:
             continue
         kind, other = _parse(key, source)
+        if not target.holds(kind):
+            if state != "unsupported":
+                with staging.begin() as conn:
+                    reason = f"{target.describe()} cannot hold {kind!r} links"
+                    conn.execute(
+                        ls.update()
+                        .where(ls.c.key == key)
+                        .values(state="unsupported", last_error=reason)
+                    )
+            summary.unsupported += 1
+            continue
         a, b = id_map.get(source), id_map.get(other)
         if a is None or b is None:
             summary.waiting += 1

@@ -57,6 +57,7 @@ class LoadSummary:
     links_waiting: int = 0  # one end not loaded yet: done by a later load
     links_failed: int = 0
     links_dangling: int = 0  # the other end is not in the plan at all
+    links_unsupported: int = 0  # the target has no place for the kind
     requests: int = 0  # HTTP requests sent to the target by this run
     seconds: float = 0.0
 
@@ -69,6 +70,11 @@ class LoadSummary:
             + (f", {self.links_waiting} waiting for a later batch" if self.links_waiting else "")
             + (f", {self.links_failed} failed" if self.links_failed else "")
             + (f", {self.links_dangling} to tickets not in the plan" if self.links_dangling else "")
+            + (
+                f", {self.links_unsupported} of kinds the target cannot hold"
+                if self.links_unsupported
+                else ""
+            )
             + f", in {self.seconds:.1f} s"
         )
 
@@ -381,6 +387,7 @@ def load(
         links = link_pass(staging, target, retry_failed=retry_failed)
         summary.links_created, summary.links_found = links.created, links.found
         summary.links_waiting, summary.links_failed = links.waiting, links.failed
+        summary.links_unsupported = links.unsupported
     except (TargetError, KeyboardInterrupt):
         staging.finish_run(run_id, "failed", asdict(summary))
         raise

@@ -127,6 +127,7 @@ def apply(mapping: Mapping, ticket: Ticket) -> Planned:
                 planned.warnings.append(f"unmapped-user: {login} ({role}), named in the text")
         return mapped
 
+    out["created"] = ticket.created  # targets that can set times use it
     out["author"] = user(ticket.reporter, "reporter")
     out["assignee"] = user(ticket.assignee, "assignee")
     watchers = [mapping.users[w] for w in ticket.watchers if w in mapping.users]
@@ -179,6 +180,7 @@ def apply(mapping: Mapping, ticket: Ticket) -> Planned:
         {
             "key": f"{ticket.origin}/comment/{c.id}",
             "author": user(c.author, "comment author"),
+            "time": c.time,
             "body": f"{attribution(None, c.author, c.time)}\n\n{text(c.body)}",
         }
         for c in ticket.comments

@@ -51,7 +51,11 @@ CARRIED_FIELDS = (
     "comments",
     "attachments",
     "created",
+    "links",  # relations, loaded in a second pass once both ends exist
+    "parent",
 )
+# Redmine's default closed statuses: a target that refuses open subtasks under them.
+DEFAULT_CLOSED = ("Closed", "Rejected")
 # Names a template may use besides the source fields.
 TEMPLATE_NAMES = ("id", "origin", "project")
 
@@ -139,6 +143,7 @@ class Mapping:
     unmapped_users: str  # "attribute": keep the old name in text | "error"
     preserve: tuple[str, ...]
     drop: tuple[str, ...]
+    closed_statuses: tuple[str, ...] = ()
     subject_template: str | None = None
     markup_to: str | None = None  # None: keep the source markup as written
     neutralize_mentions: bool = True
@@ -389,11 +394,21 @@ def load_mapping(path: Path) -> Mapping:
         ld.problem(data, "version", f"version must be 1, not {data.get('version')!r}")
 
     project = ""
+    closed: tuple[str, ...] = DEFAULT_CLOSED
     target = data.get("target")
     if not isinstance(target, Located) or not isinstance(target.get("project"), str):
         ld.problem(data, "target", "target.project (the target project) is required")
     else:
         project = target["project"]
+        for k in target:
+            if k not in {"project", "closed_statuses"}:
+                ld.problem(target, k, f"target.{k}: unknown key; expected project, closed_statuses")
+        if "closed_statuses" in target:
+            parsed = _str_list(target["closed_statuses"])
+            if parsed is None:
+                ld.problem(target, "closed_statuses", "target.closed_statuses must be a list")
+            else:
+                closed = parsed
 
     values: dict[str, ValueMap] = {}
     vnode = data.get("values", Located())
@@ -497,6 +512,7 @@ def load_mapping(path: Path) -> Mapping:
         unmapped_users=unmapped,
         preserve=preserve,
         drop=drop,
+        closed_statuses=closed,
         subject_template=subject,
         markup_to=markup_to,
         neutralize_mentions=mentions,

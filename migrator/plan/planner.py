@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from migrator.errors import PlanError
 from migrator.mapping import Mapping, Planned, apply, load_mapping
 from migrator.mapping.engine import field_value, present_fields
@@ -165,6 +167,8 @@ def plan(
     dropped: Counter[str] = Counter()
     values: dict[str, Counter[str]] = {}
     names: dict[str, set[str]] = {"project": set(), "user": set()}
+    statuses: dict[str, str | None] = {}  # origin -> planned status, for the parent rule
+    parents: dict[str, str] = {}  # child origin -> parent origin
     digest = hashlib.sha256()
     tickets = comments = 0
     progress.start("plan", staging.count_tickets())
@@ -194,8 +198,10 @@ def plan(
                 for tfield, src in result.sources.items():
                     values.setdefault(tfield, Counter())[f"{src} -> {planned.payload[tfield]}"] += 1
                 _collect_names(names, planned.payload, mapping)
+                statuses[origin] = planned.payload.get("status")
+                if planned.payload.get("parent"):
+                    parents[origin] = planned.payload["parent"]
                 phash = payload_hash(planned.payload)
-                digest.update(f"{origin}\0{phash}\n".encode())
                 tickets += 1
                 comments += len(planned.payload["comments"])
                 batch.append(
@@ -211,14 +217,24 @@ def plan(
                     conn.execute(s.planned_tickets.insert(), batch)
                     batch.clear()
                 progress.advance()
+            if batch:
+                conn.execute(s.planned_tickets.insert(), batch)
+                batch.clear()
+            if parents:
+                _untangle_parents(conn, int(plan_id), parents, statuses, mapping, warnings)
             if unmapped:
                 # Raising inside the transaction rolls the whole plan back.
                 raise UnmappedValuesError(
                     [(f, v, n, examples[(f, v)]) for (f, v), n in sorted(unmapped.items())],
                     mapping,
                 )
-            if batch:
-                conn.execute(s.planned_tickets.insert(), batch)
+            # The digest covers the final payloads, in origin order.
+            for o, h in conn.execute(
+                select(s.planned_tickets.c.origin, s.planned_tickets.c.payload_hash)
+                .where(s.planned_tickets.c.plan_id == plan_id)
+                .order_by(s.planned_tickets.c.origin)
+            ):
+                digest.update(f"{o}\0{h}\n".encode())
             summary = PlanSummary(
                 plan_id=int(plan_id),
                 tickets=tickets,
@@ -243,6 +259,43 @@ def plan(
         progress.finish()
     staging.finish_run(run_id, "done", {"plan_id": summary.plan_id, "tickets": tickets})
     return summary
+
+
+def _untangle_parents(
+    conn: Any,
+    plan_id: int,
+    parents: dict[str, str],
+    statuses: dict[str, str | None],
+    mapping: Mapping,
+    warnings: Counter[str],
+) -> None:
+    """An open ticket cannot sit under a closed parent in the target (Redmine refuses it).
+
+    Keep both statuses, and keep the link as a ``relates`` relation plus a line
+    in the text, rather than silently reopening the parent or losing the link.
+    """
+    closed = set(mapping.closed_statuses)
+    pt = s.planned_tickets
+    for child, parent in sorted(parents.items()):
+        if statuses.get(parent) not in closed or statuses.get(child) in closed:
+            continue
+        row = conn.execute(
+            select(pt.c.payload, pt.c.warnings).where(pt.c.plan_id == plan_id, pt.c.origin == child)
+        ).one()
+        payload, notes = dict(row.payload), list(row.warnings)
+        del payload["parent"]
+        payload["links"] = [*payload.get("links", []), {"kind": "relates", "other": parent}]
+        payload["description"] += f"\n\nParent in the old tracker: {parent} (closed there)."
+        notes.append(
+            f"parent-closed: parent {parent} is {statuses[parent]} and this ticket is open; "
+            "linked as related instead"
+        )
+        warnings["parent-closed"] += 1
+        conn.execute(
+            pt.update()
+            .where(pt.c.plan_id == plan_id, pt.c.origin == child)
+            .values(payload=payload, payload_hash=payload_hash(payload), warnings=notes)
+        )
 
 
 def _collect_names(names: dict[str, set[str]], payload: dict[str, Any], mapping: Mapping) -> None:

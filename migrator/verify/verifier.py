@@ -8,7 +8,7 @@ instead of starting over; a finished run is followed by a fresh full one.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -57,6 +57,8 @@ def compare(
     back: ReadBack,
     sha256: Callable[[str], str] | None = None,
     origin_of: dict[str, str] | None = None,
+    links_from: dict[str, set[str]] | None = None,
+    holds_parent: bool = True,
 ) -> list[dict[str, Any]]:
     """Differences that are data, not rendering (line endings, outer whitespace).
 
@@ -88,12 +90,30 @@ def compare(
             diffs.append({"field": f"comment {i}", "expected": want, "actual": got})
     diffs += _compare_attachments(payload.get("attachments", []), back.attachments, sha256)
     if origin_of is not None:
-        diffs += _compare_links(payload, back, origin_of)
+        diffs += _compare_links(payload, back, origin_of, links_from or {}, holds_parent)
     return diffs
 
 
+def links_by_source(payloads: Iterable[dict[str, Any]]) -> dict[str, set[str]]:
+    """Every planned relation, keyed by the ticket it is created from ("kind other").
+
+    A relation may be planned on its other end only (the source names it the
+    inverse way), so expectations are gathered over the whole plan first.
+    """
+    out: dict[str, set[str]] = {}
+    for payload in payloads:
+        for link in planned_links(payload):
+            if link.kind != "parent":
+                out.setdefault(link.source, set()).add(f"{link.kind} {link.other}")
+    return out
+
+
 def _compare_links(
-    payload: dict[str, Any], back: ReadBack, origin_of: dict[str, str]
+    payload: dict[str, Any],
+    back: ReadBack,
+    origin_of: dict[str, str],
+    links_from: dict[str, set[str]],
+    holds_parent: bool = True,
 ) -> list[dict[str, Any]]:
     """Relations this ticket is the source of, and its parent, by origin on both sides.
 
@@ -101,11 +121,7 @@ def _compare_links(
     """
     loaded = set(origin_of.values())
     origin = payload["origin"]
-    want = sorted(
-        f"{link.kind} {link.other}"
-        for link in planned_links(payload)
-        if link.kind != "parent" and link.source == origin and link.other in loaded
-    )
+    want = sorted(entry for entry in links_from.get(origin, ()) if entry.split(" ", 1)[1] in loaded)
     got = sorted(
         f"{kind} {origin_of.get(tid, 'unknown #' + tid)}"
         for kind, tid in (entry.split(" ", 1) for entry in back.fields.get("links", []))
@@ -113,7 +129,7 @@ def _compare_links(
     diffs: list[dict[str, Any]] = []
     if want != got:
         diffs.append({"field": "links", "expected": want, "actual": got})
-    parent = payload.get("parent") if payload.get("parent") in loaded else None
+    parent = payload.get("parent") if payload.get("parent") in loaded and holds_parent else None
     actual_parent = back.fields.get("parent")
     got_parent = origin_of.get(actual_parent, actual_parent) if actual_parent else None
     if parent != got_parent:
@@ -205,6 +221,12 @@ def verify(staging: Staging, target: Target, progress: Progress) -> VerifySummar
         )
         already = set(conn.scalars(select(v.c.origin).where(v.c.run_id == run_id)))
     origin_of = {tid: origin for origin, tid in loaded.items()}
+    links_from = {
+        source: {e for e in entries if target.holds(e.split(" ", 1)[0])}
+        for source, entries in links_by_source(
+            row.payload for row in staging.iter_planned(plan.id)
+        ).items()
+    }
     target.preflight()
     progress.start("verify", len(loaded))
     try:
@@ -217,7 +239,14 @@ def verify(staging: Staging, target: Target, progress: Progress) -> VerifySummar
                 progress.advance()
                 continue
             back = target.read_back(target_id)
-            diffs = compare(planned.payload, back, target.attachment_sha256, origin_of)
+            diffs = compare(
+                planned.payload,
+                back,
+                target.attachment_sha256,
+                origin_of,
+                links_from,
+                holds_parent=target.holds("parent"),
+            )
             with staging.begin() as conn:
                 conn.execute(v.delete().where(v.c.origin == planned.origin))
                 conn.execute(

@@ -279,6 +279,32 @@ def test_a_non_admin_key_finds_the_same_people(
     assert any("'一郎 山田' stands in" in w for w in src.warnings)
 
 
+def test_a_lost_or_damaged_attachment_is_never_staged_silently(
+    seeded: Seeded, tmp_path: Path
+) -> None:
+    files = seeded.instance.directory / "files"
+
+    def on_disk(issue_id: int) -> Path:
+        (attachment,) = seeded.facts["issues_by_id"][issue_id]["attachments"]
+        (path,) = files.rglob(f"*_{attachment['sha256'][:12]}_*")
+        return path
+
+    lost, damaged = on_disk(59), on_disk(57)
+    lost_bytes, damaged_bytes = lost.read_bytes(), damaged.read_bytes()
+    try:
+        lost.unlink()
+        damaged.write_bytes(damaged_bytes[:-1])
+        src = source(seeded, page_size=1)
+        (ticket,) = first_pages(src, BlobStore(tmp_path), 1, after=58)
+        assert ticket.source_id == "59" and ticket.attachments == []
+        assert any(f"of {seeded.origin(59)}: not downloadable" in w for w in src.warnings)
+        with pytest.raises(SourceError, match=r"downloaded \d+ bytes, Redmine records \d+"):
+            first_pages(source(seeded, page_size=1), BlobStore(tmp_path), 1, after=56)
+    finally:
+        lost.write_bytes(lost_bytes)
+        damaged.write_bytes(damaged_bytes)
+
+
 def test_wrong_key_is_refused_once_with_the_remedy(seeded: Seeded) -> None:
     log = seeded.instance.directory / "log" / "production.log"
 
@@ -307,15 +333,19 @@ def test_since_returns_only_issues_updated_since(
     """Writes to Redmine: depends on ``extracted`` so the shared extraction came first."""
     i = seeded.instance
     by_id = seeded.facts["issues_by_id"]
-    session = requests.Session()
-    session.trust_env = False
-    session.headers["X-Redmine-API-Key"] = i.api_key
-    touched = [21, 52]  # issues no other test reads the content of
-    for iid in touched:
-        r = session.put(
-            f"{i.url}/issues/{iid}.json", json={"issue": {"notes": "更新 / touched"}}, timeout=30
-        )
-        assert r.status_code == 204, r.text
+    # Issues no other test reads the content of, and no subtasks: a note on a subtask
+    # updates its parent too.
+    touched = [21, 53]
+    with requests.Session() as session:
+        session.trust_env = False
+        session.headers["X-Redmine-API-Key"] = i.api_key
+        for iid in touched:
+            r = session.put(
+                f"{i.url}/issues/{iid}.json",
+                json={"issue": {"notes": "更新 / touched"}},
+                timeout=30,
+            )
+            assert r.status_code == 204, r.text
     newest = max(f["updated_on"] for f in by_id.values())
     assert newest < "2021"
     src = source(seeded, since="2021-01-01")

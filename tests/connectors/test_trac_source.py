@@ -187,3 +187,17 @@ def test_from_config_page_size(trac_env: Path, tmp_path: Path) -> None:
         source.close()
     with pytest.raises(ConfigError, match="page_size must be a positive whole number"):
         from_config({"type": "trac", "env": str(trac_env), "page_size": 0}, tmp_path)
+
+
+def test_plugin_relations_become_links_and_parents(trac_env: Path, dataset: dict[str, Any]) -> None:
+    by_id = {t.source_id: t for t in all_tickets(trac_env)}
+    for raw in dataset["tickets"]:
+        t = by_id[str(raw["id"])]
+        blocked_by = sorted(link.other for link in t.links if link.kind == "blocked-by")
+        assert blocked_by == sorted(f"trac:demo#{d}" for d in raw["blocked_by"])
+        blocks = sorted(link.other for link in t.links if link.kind == "blocks")
+        assert blocks == sorted(
+            f"trac:demo#{o['id']}" for o in dataset["tickets"] if raw["id"] in o["blocked_by"]
+        )
+        assert t.parent == (f"trac:demo#{raw['parent']}" if raw["parent"] else None)
+    assert sum(len(t.links) for t in by_id.values()) == 2 * counts(dataset)["blocked_by"] > 0
