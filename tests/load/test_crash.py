@@ -19,8 +19,10 @@ from typing import Any
 
 import pytest
 
+from migrator.connectors.redmine import RELATION
 from migrator.model import normalize_text
 from migrator.staging import Staging
+from migrator.verify.verifier import links_by_source
 from tests.cli_runner import run
 from tests.faultproxy import FaultProxy, Rule
 
@@ -65,7 +67,23 @@ def assert_exactly_once(redmine_admin: Any, project: str, payloads: list[dict[st
             (a["filename"], redmine_admin.sha256(a["content_url"])) for a in files["attachments"]
         )
         assert got == sorted((a["name"], a["sha256"]) for a in p["attachments"]), p["origin"]
+    # Relations exactly once, from the side that creates them, and parents.
+    origin_of = {str(ids[0]): o for o, ids in by_origin.items()}
+    expected = links_by_source(payloads)
+    kinds = {v: k for k, v in RELATION.items()}
+    for p in payloads:
+        issue_id = by_origin[p["origin"]][0]
+        data = redmine_admin.get(f"/issues/{issue_id}.json", include="relations")["issue"]
+        got_links = sorted(
+            f"{kinds[r['relation_type']]} {origin_of[str(r['issue_to_id'])]}"
+            for r in data.get("relations", [])
+            if r["issue_id"] == issue_id
+        )
+        assert got_links == sorted(expected.get(p["origin"], ())), p["origin"]
+        parent = data.get("parent")
+        assert (origin_of[str(parent["id"])] if parent else None) == p.get("parent"), p["origin"]
     assert any(p["attachments"] for p in payloads)
+    assert any(expected.values()) and any(p.get("parent") for p in payloads)
 
 
 @pytest.mark.parametrize("seed", [1])
@@ -142,3 +160,30 @@ def test_lost_response_after_commit_is_not_retried_blindly(
     assert result.exit_code == 0, result.output
     assert "recovered" in result.output
     assert_exactly_once(redmine_admin, m.project, planned_payloads(m.directory))
+
+
+def test_sigkill_at_20_random_points_across_the_fixture_dataset(
+    make_migration: Any, trac_env: Path, redmine_admin: Any
+) -> None:
+    """The whole fixture dataset (200 tickets, comments, attachments, relations, parents)."""
+    rng = random.Random(20)
+    m = make_migration(env=trac_env)
+    assert run(m.config, "extract", "-q").exit_code == 0
+    assert run(m.config, "plan", "-q").exit_code == 0
+    payloads = planned_payloads(m.directory)
+    kills = 0
+    for _ in range(60):  # bounded: at most 60 starts
+        if kills >= 20:
+            break
+        proc = start_load(m.config, m.env)
+        time.sleep(rng.uniform(0.8, 3.0))
+        if proc.poll() is not None:
+            break  # it finished before the kill: nothing left to interrupt
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        kills += 1
+    assert kills >= 20
+    result = run(m.config, "load")
+    assert result.exit_code == 0, result.output
+    assert_exactly_once(redmine_admin, m.project, payloads)
+    assert run(m.config, "verify", "-q").exit_code == 0
