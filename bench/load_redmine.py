@@ -45,6 +45,7 @@ import json
 import os
 import re
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -505,7 +506,7 @@ def main(argv: list[str]) -> None:
         "--rounds",
         type=int,
         default=None,
-        help="slices of the tickets, each loaded by every client in turn (default 5, quick 2)",
+        help="slices of the tickets, each loaded by every client in turn (default 10, quick 4)",
     )
     parser.add_argument("--child", choices=("raw", "python-redmine"), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -519,7 +520,7 @@ def main(argv: list[str]) -> None:
         run(args.url, args.staging, args.project, range(first, last + 1))
         return
     n = 200 if args.quick else args.tickets
-    rounds = args.rounds or (2 if args.quick else 5)
+    rounds = args.rounds or (4 if args.quick else 10)
     if not 1 <= rounds <= n:
         parser.error("--rounds must be between 1 and the number of tickets")
 
@@ -605,27 +606,29 @@ def _report(
     server: dict[str, Counter[str]],
     per_round: list[dict[str, float]],
 ) -> None:
-    head = ("client", "tickets/s", "vs raw", "wall s", "server s", "client CPU s", "req/ticket")
-    widths = (21, 10, 7, 8, 9, 13, 11)
-    print(" ".join(f"{h:>{w}}" for h, w in zip(head, widths, strict=True)))
+    head = ("client", "tickets/s", "vs raw", "wall s", "server s", "client ms/t", "CPU ms/t")
+    widths = (21, 10, 7, 8, 9, 12, 9)
+    print(" ".join(f"{h:>{w}}" for h, w in zip(head, widths, strict=True)) + "  req/ticket")
     raw_rate = n / wall["raw"]
     for client in CLIENTS:
         busy = sum(server[client].values()) / 1000
         rate = n / wall[client]
         print(
             f"{client:>21} {rate:>10.2f} {rate / raw_rate:>7.2f} {wall[client]:>8.1f} "
-            f"{busy:>9.1f} {cpu[client]:>13.1f} {sum(kinds[client].values()) / n:>11.2f}"
+            f"{busy:>9.1f} {(wall[client] - busy) / n * 1000:>12.0f} "
+            f"{cpu[client] / n * 1000:>9.1f}  {sum(kinds[client].values()) / n:>10.2f}"
         )
 
     def ratios(a: str, b: str) -> str:
-        return " ".join(f"{r[a] / r[b]:.2f}" for r in per_round)
+        each = sorted(r[a] / r[b] for r in per_round)
+        return f"median {statistics.median(each):.2f}, rounds {each[0]:.2f}..{each[-1]:.2f}"
 
-    mig, raw, pyrm, two = CLIENTS[1], CLIENTS[0], CLIENTS[2], CLIENTS[3]
+    raw, mig, pyrm, two = CLIENTS
     print(
-        f"migrator/raw {wall[raw] / wall[mig]:.2f} (target >= {TARGET_RATIO}; by round "
-        f"{ratios(mig, raw)}), migrator/python-redmine {wall[pyrm] / wall[mig]:.2f} "
-        f"(by round {ratios(mig, pyrm)}), --workers 2 vs 1 {wall[mig] / wall[two]:.2f} "
-        f"(by round {ratios(two, mig)})"
+        f"migrator/raw {wall[raw] / wall[mig]:.2f} (target >= {TARGET_RATIO}; "
+        f"{ratios(mig, raw)})\n"
+        f"migrator/python-redmine {wall[pyrm] / wall[mig]:.2f} ({ratios(mig, pyrm)})\n"
+        f"migrator --workers 2 / --workers 1 {wall[mig] / wall[two]:.2f} ({ratios(two, mig)})"
     )
     print("requests per ticket, and the server's ms per request, by kind:")
     for client in CLIENTS:

@@ -330,13 +330,12 @@ def load(
       migrator load --batch pilot
     """
     from migrator.connectors import make_target
-    from migrator.http import RateGovernor
+    from migrator.connectors.settings import transport
     from migrator.load import load as do_load
 
     config, staging = _open(config_path)
-    rate = config.target.get("rate_limit")
     # One governor for every worker: the target's limit is per client, not per session.
-    governor = RateGovernor(float(rate) if isinstance(rate, int | float) else None)
+    governor = transport(config.target, "[target]").governor
     target = make_target(config, governor=governor)
     try:
         summary = do_load(

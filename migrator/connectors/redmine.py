@@ -17,6 +17,7 @@ from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from migrator.connectors.base import Capabilities, ReadBack
+from migrator.connectors.settings import transport
 from migrator.errors import ConfigError, TargetError
 from migrator.http import HttpClient, RateGovernor
 from migrator.model import normalize_text
@@ -461,20 +462,12 @@ def from_config(
         )
     key = resolve_secret(key_ref, base=base, key="[target] api_key")
     legacy = section.get("legacy_field", "Legacy ID")
-    timeout = section.get("timeout", 30)
-    rate = section.get("rate_limit")
-    for name, value in (("timeout", timeout), ("rate_limit", rate)):
-        if value is not None and (not isinstance(value, int | float) or value <= 0):
-            raise ConfigError(
-                f"[target] {name} must be a positive number of "
-                f"{'seconds' if name == 'timeout' else 'requests per second'}, not {value!r}",
-                remedy=f"e.g. {name} = {'30' if name == 'timeout' else '10'}",
-            )
+    net = transport(section, "[target]", governor)
     return RedmineTarget(
         url,
         key,
         blobs=blobs,
         legacy_field=legacy,
-        timeout=float(timeout),
-        governor=governor or RateGovernor(float(rate) if rate else None),
+        timeout=net.timeout,
+        governor=net.governor,
     )

@@ -50,6 +50,7 @@ from requests.adapters import HTTPAdapter
 from requests.auth import HTTPBasicAuth
 
 from migrator.connectors.base import Capabilities, ReadBack
+from migrator.connectors.settings import transport
 from migrator.errors import ConfigError, PermanentTargetError, TargetError
 from migrator.http import HttpClient, RateGovernor
 from migrator.model import normalize_text, parse_iso
@@ -878,23 +879,13 @@ def from_config(
             f"[target] legacy_property must be a property name, not {legacy!r}",
             remedy=f'leave it out (default "{LEGACY_PROPERTY}") or name a String property',
         )
-    timeout = section.get("timeout", 30)
-    rate = section.get("rate_limit")
-    for name, value in (("timeout", timeout), ("rate_limit", rate)):
-        if value is not None and (
-            not isinstance(value, int | float) or isinstance(value, bool) or value <= 0
-        ):
-            raise ConfigError(
-                f"[target] {name} must be a positive number of "
-                f"{'seconds' if name == 'timeout' else 'requests per second'}, not {value!r}",
-                remedy=f"e.g. {name} = {'30' if name == 'timeout' else '10'}",
-            )
+    net = transport(section, "[target]", governor)
     return RoundupTarget(
         url,
         user,
         password,
         blobs=blobs,
         legacy_property=legacy,
-        timeout=float(timeout),
-        governor=governor or RateGovernor(float(rate) if rate else None),
+        timeout=net.timeout,
+        governor=net.governor,
     )
