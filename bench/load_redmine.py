@@ -1,41 +1,43 @@
 """Loading into a real Redmine: migrator against a minimal raw loop and python-redmine.
 
 One run builds a Trac environment of N tickets shaped alike (5 non-empty
-comments and 1 attachment each, the generator's statuses, no links), starts
-one fresh Redmine on loopback and loads the same tickets four times, each
-into a fresh project of its own, each client as its own process, one after
-the other:
+comments and 1 attachment each, the generator's fields and statuses, no
+links), starts one fresh Redmine on loopback, and has four clients load the
+same tickets, each into a fresh project of its own, each as its own process:
 
-* ``raw``: plain ``requests``, one ``Session``, the payloads migrator planned
-  (read from its staging database, attachment bytes from its blob store) sent
-  as migrator sends them: upload, create with the upload token, the status
-  PUT when the status is not the tracker's default, one PUT per comment, and
-  nothing else (no bookkeeping, no retries);
-* ``migrator``: ``migrator extract`` and ``plan`` (not timed), then the timed
-  ``migrator load`` process, exactly-once bookkeeping included;
+* ``raw``: plain ``requests`` and one ``Session`` sending the payloads
+  migrator planned (read from its staging database, attachment bytes from its
+  blob store) as migrator sends them: upload, create with the upload token,
+  the status PUT when the status is not the tracker's default, one PUT per
+  comment, and nothing else (no bookkeeping, no retries);
+* ``migrator``: ``migrator extract`` and ``plan`` (not timed), then
+  ``migrator load``, exactly-once bookkeeping included;
 * ``python-redmine``: the way most people script it, one object at a time:
   ``redmine.issue.create(..., uploads=[...])``, then ``issue.save()`` for the
-  status and for every comment, authors switched with ``redmine.session(
-  impersonate=...)`` (python-redmine's way: a new engine, and so a new
-  connection, per switch);
+  status and for every comment, authors switched the library's way,
+  ``with redmine.session(impersonate=login)``;
 * ``migrator --workers 2``: the same load with two sessions side by side.
 
-One Redmine rather than one per client: all clients then meet the same
-warmed-up server process and the same database file, so the ratios measure
-the clients; fresh instances would add a cold start and a different file to
-each run.  The database grows from run to run (by N issues each), which can
-only slow the later runs: ``raw`` goes first, so the ratio migrator/raw is, if
-anything, on the conservative side.
+The machine is shared and noisy (the server's time per request swings by 2x
+within minutes), so the clients take turns: the tickets are cut into rounds
+(10 by default) and in each round every client loads the next slice, the
+order rotating, migrator as a ``migrator batch`` of exactly those tickets.
+Ratios of clients measured minutes apart would mostly measure the neighbours.
 
-Every request the server received is counted from its own log
-(``Started ...`` lines written during each run), which counts the three
-clients alike, and the server's own time is the sum of its ``Completed ... in
-X ms`` lines: wall time minus server time is what the client spends between
-requests.  After each run the project is read back (issue count and status of
-every issue, and one issue's comments and attachments) so a fast run that did
-less is caught.
+One Redmine rather than one per client: all clients meet the same warmed-up
+server process and database file, so the ratios compare clients, not
+instances; fresh instances would each add a cold start and their own noise.
 
-    python -m bench.load_redmine [--tickets 1000] [--quick]
+Every request the server received is counted from its own log (``Started``
+lines written while a client ran), which counts all clients alike, and the
+server's own time is the sum of its ``Completed ... in X ms`` lines: wall
+time minus server time is what a ticket costs outside Rails (client, network,
+thin, process start).  CPU time is the client process's own (``wait4``).
+Afterwards every project is read back (the status of every issue against the
+plan, and the newest issue's comments and attachment) so a fast client that
+did less is caught.
+
+    python -m bench.load_redmine [--tickets 1000] [--rounds 10] [--quick]
 """
 
 from __future__ import annotations

@@ -9,14 +9,13 @@ mapping (markup conversion included), so its time and peak RSS are its own.
 from __future__ import annotations
 
 import argparse
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from bench.measure import Measured, run
 from fixtures.generate import load_dataset
 from migrator.model import Comment, Ticket, content_hash
 from migrator.staging import Staging
@@ -94,44 +93,9 @@ def fill(staging: Staging, n: int) -> None:
             conn.execute(s.source_tickets.insert(), rows)
 
 
-def _tree_rss_mb(root: int) -> float:
-    """Resident memory of a process and all its descendants (the planning workers), now."""
-    parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        parents[int(entry.name)] = int(fields.get("PPid", "0").strip())
-        rss[int(entry.name)] = int(fields.get("VmRSS", "0 kB").split()[0])
-    total = 0
-    for pid in rss:
-        p = pid
-        while p and p != root:
-            p = parents.get(p, 0)
-        if p == root:
-            total += rss[pid]
-    return total / 1024
-
-
-def run_plan(directory: Path) -> tuple[float, float, float]:
-    """Seconds, peak RSS of the plan process, peak RSS of it and its workers together."""
+def run_plan(directory: Path) -> Measured:
     migrator = str(Path(sys.executable).with_name("migrator"))
-    started = time.perf_counter()
-    proc = subprocess.Popen([migrator, "plan", "-q", "-c", str(directory / "migration.toml")])
-    tree_peak = 0.0
-    while proc.poll() is None:
-        tree_peak = max(tree_peak, _tree_rss_mb(proc.pid))
-        time.sleep(0.2)
-    elapsed = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise SystemExit("migrator plan failed")
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return elapsed, usage.ru_maxrss / 1024, tree_peak
+    return run([migrator, "plan", "-q", "-c", str(directory / "migration.toml")])
 
 
 def measure(n: int, workdir: Path) -> dict[str, float]:
@@ -148,14 +112,14 @@ def measure(n: int, workdir: Path) -> dict[str, float]:
     fill(staging, n)
     staging.close()
     fill_s = time.perf_counter() - t0
-    seconds, rss, tree = run_plan(directory)
+    m = run_plan(directory)
     return {
         "tickets": n,
         "fill_s": fill_s,
-        "plan_s": seconds,
-        "tps": n / seconds,
-        "rss_mb": rss,
-        "tree_mb": tree,
+        "plan_s": m.seconds,
+        "tps": n / m.seconds,
+        "rss_mb": m.peak_mb,
+        "tree_mb": m.tree_mb,
     }
 
 

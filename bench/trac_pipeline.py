@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from bench.measure import run
 from fixtures.generate import generate
 from fixtures.trackers import trac
 
@@ -36,16 +35,11 @@ file = "mapping.yaml"
 def _run(directory: Path, stage: str) -> tuple[float, float]:
     """Seconds and peak RSS (MB) of one ``migrator STAGE`` process."""
     migrator = str(Path(sys.executable).with_name("migrator"))
-    started = time.perf_counter()
-    proc = subprocess.Popen(
+    m = run(
         [migrator, stage, "-q", "-c", str(directory / "migration.toml")],
         env={**os.environ, "BENCH_UNUSED_KEY": "unused"},
     )
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"migrator {stage} failed")
-    return elapsed, usage.ru_maxrss / 1024
+    return m.seconds, m.tree_mb
 
 
 def measure(tickets: int, workdir: Path) -> dict[str, float]:
