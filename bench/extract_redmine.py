@@ -27,16 +27,21 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
+
+if TYPE_CHECKING:
+    from fixtures.trackers import redmine
 
 REPO = Path(__file__).resolve().parents[1]
 KEY_ENV = "MIGRATOR_BENCH_REDMINE_KEY"  # the key reaches children by environment, not argv
@@ -132,17 +137,34 @@ def run_raw(url: str, workers: int) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- parent
 
+_COMPLETED = re.compile(r"\[(\d{4}-\d\d-\d\dT[\d:.]+) #\d+\].*Completed \d+ .* in (\d+)ms")
 
-def measure(kind: str, url: str, key: str, workers: int, workdir: Path) -> dict[str, Any]:
-    """Run one child process; its figures plus its peak RSS in MB."""
+
+def server_busy(log: Path, start: float, end: float) -> float:
+    """Seconds the Redmine spent answering between START and END, from its own log.
+
+    thin serves one request at a time, so busy/wall is how well a client keeps
+    the server fed; unlike a rate, it hardly moves with the machine's load.
+    """
+    busy = 0
+    with log.open(encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            m = _COMPLETED.search(line)
+            if m and start <= datetime.fromisoformat(m.group(1)).timestamp() <= end:
+                busy += int(m.group(2))
+    return busy / 1000
+
+
+def measure(
+    kind: str, instance: redmine.RedmineInstance, workers: int, workdir: Path
+) -> dict[str, Any]:
+    """Run one child process: its figures, its peak RSS (MB), CPU time and the server's load."""
     workdir.mkdir(parents=True)
-    command = [sys.executable, "-m", "bench.extract_redmine", "--child", kind, "--url", url]
-    command += ["--workers", str(workers), "--workdir", str(workdir)]
+    command = [sys.executable, "-m", "bench.extract_redmine", "--child", kind]
+    command += ["--url", instance.url, "--workers", str(workers), "--workdir", str(workdir)]
+    started = time.time()
     proc = subprocess.Popen(
-        command,
-        cwd=REPO,
-        env={**os.environ, KEY_ENV: key},
-        stdout=subprocess.PIPE,
+        command, cwd=REPO, env={**os.environ, KEY_ENV: instance.api_key}, stdout=subprocess.PIPE
     )
     assert proc.stdout is not None
     out = proc.stdout.read()
@@ -150,9 +172,13 @@ def measure(kind: str, url: str, key: str, workers: int, workdir: Path) -> dict[
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"{kind} extraction failed (exit {proc.returncode})")
+    ended = time.time()
     result: dict[str, Any] = json.loads(out)
     result["rss_mb"] = usage.ru_maxrss / 1024
+    result["cpu_s"] = usage.ru_utime + usage.ru_stime
     result["rate"] = result["tickets"] / result["seconds"]
+    busy = server_busy(instance.directory / "log" / "production.log", started, ended)
+    result["busy"] = busy / (ended - started)
     return result
 
 
@@ -180,8 +206,9 @@ def main(argv: list[str]) -> None:
 
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"Redmine -> staging (extract), {args.workers} workers, best of {args.rounds}")
-    head = ("issues", "comments", "attach.", "raw/s", "migrator/s", "ratio", "RSS MB")
-    widths = (7, 9, 8, 7, 11, 6, 7)
+    head = ("issues", "comments", "attach.", "raw/s", "migrator/s", "ratio", "busy r/m", "CPU ms/i")
+    head += ("RSS MB",)
+    widths = (7, 9, 8, 7, 11, 6, 10, 9, 7)
     print(" ".join(f"{h:>{w}}" for h, w in zip(head, widths, strict=True)), flush=True)
     rows = []
     with tempfile.TemporaryDirectory(prefix="migrator-bench-") as tmp:
@@ -198,17 +225,11 @@ def main(argv: list[str]) -> None:
                     # Alternate who goes first, so drift in the machine's load evens out.
                     for kind in ("raw", "migrator") if r % 2 == 0 else ("migrator", "raw"):
                         work = Path(tmp) / f"{kind}-{n}-{r}"
-                        runs[kind].append(
-                            measure(kind, instance.url, instance.api_key, args.workers, work)
-                        )
+                        runs[kind].append(measure(kind, instance, args.workers, work))
                 raw = max(runs["raw"], key=lambda x: x["rate"])
                 mig = max(runs["migrator"], key=lambda x: x["rate"])
-                if (mig["tickets"], mig["comments"], mig["attachments"], mig["bytes"]) != (
-                    raw["tickets"],
-                    raw["comments"],
-                    raw["attachments"],
-                    raw["bytes"],
-                ):
+                facts = ("tickets", "comments", "attachments", "bytes")
+                if [mig[k] for k in facts] != [raw[k] for k in facts]:
                     raise SystemExit(f"the two clients read different data: {mig} vs {raw}")
                 row = {
                     "issues": n,
@@ -217,19 +238,26 @@ def main(argv: list[str]) -> None:
                     "raw_rate": raw["rate"],
                     "rate": mig["rate"],
                     "ratio": mig["rate"] / raw["rate"],
+                    "raw_busy": raw["busy"],
+                    "busy": mig["busy"],
+                    "raw_cpu_ms": raw["cpu_s"] / n * 1000,
+                    "cpu_ms": mig["cpu_s"] / n * 1000,
                     "rss_mb": max(x["rss_mb"] for x in runs["migrator"]),
                 }
                 rows.append(row)
+                busy = f"{row['raw_busy']:.2f}/{row['busy']:.2f}"
+                cpu = f"{row['raw_cpu_ms']:.1f}/{row['cpu_ms']:.1f}"
                 print(
                     f"{n:>7} {row['comments']:>9} {row['attachments']:>8} "
                     f"{row['raw_rate']:>7.1f} {row['rate']:>11.1f} {row['ratio']:>6.2f} "
-                    f"{row['rss_mb']:>7.0f}",
+                    f"{busy:>10} {cpu:>9} {row['rss_mb']:>7.0f}",
                     flush=True,
                 )
         finally:
             redmine.stop(instance)
     worst = min(r["ratio"] for r in rows)
     print(f"rate ratio migrator/raw: worst {worst:.2f} (target >= {TARGET_RATIO})")
+    print("busy: share of the run the server spent answering (raw/migrator); CPU: client ms/issue")
     if len(rows) > 1:
         growth = rows[-1]["rss_mb"] - rows[0]["rss_mb"]
         print(

@@ -97,6 +97,9 @@ def apply(mapping: Mapping, ticket: Ticket) -> Planned:
     # The source values the mapping read: the dry-run report and the cross tables show them.
     out["source"] = {k: v for k, v in sorted(values.items()) if v and k in names}
     for tfield, vm in mapping.values.items():
+        if tfield == "project":
+            out["project"] = vm.lookup(values) or mapping.project
+            continue
         # A target with one category gets the first of several components.
         first = {"components": ticket.components[0]} if ticket.components[1:] else {}
         target = vm.lookup({**values, **first} if tfield == "category" else values)
@@ -125,6 +128,8 @@ def apply(mapping: Mapping, ticket: Ticket) -> Planned:
                 planned.unmapped.append((f"user ({role})", login))
             else:
                 planned.warnings.append(f"unmapped-user: {login} ({role}), named in the text")
+            if role != "assignee":  # nobody is assigned work in someone else's name
+                return mapping.fallback_user
         return mapped
 
     out["created"] = ticket.created  # targets that can set times use it

@@ -21,7 +21,8 @@ from migrator.mapping.yamlfile import Located, load_yaml
 
 # Target fields whose value comes from a value map; the first three are required.
 REQUIRED_VALUES = ("tracker", "status", "priority")
-VALUE_FIELDS = (*REQUIRED_VALUES, "category", "version")
+# "project" routes tickets to other projects than target.project (e.g. component: docs).
+VALUE_FIELDS = (*REQUIRED_VALUES, "category", "version", "project")
 MARKUPS = ("plain", "trac", "textile", "markdown", "jira")
 
 # Canonical ticket fields a mapping may read.
@@ -143,6 +144,7 @@ class Mapping:
     unmapped_users: str  # "attribute": keep the old name in text | "error"
     preserve: tuple[str, ...]
     drop: tuple[str, ...]
+    fallback_user: str | None = None  # acts for unmapped people (still named in the text)
     closed_statuses: tuple[str, ...] = ()
     subject_template: str | None = None
     markup_to: str | None = None  # None: keep the source markup as written
@@ -284,8 +286,10 @@ class _Loader:
             self.problem(data, "users", "users must be a mapping with map/file/unmapped")
             return users, "attribute"
         for k in unode:
-            if k not in {"map", "file", "unmapped"}:
-                self.problem(unode, k, f"users.{k}: unknown key; expected map, file, unmapped")
+            if k not in {"map", "file", "unmapped", "fallback"}:
+                self.problem(
+                    unode, k, f"users.{k}: unknown key; expected map, file, unmapped, fallback"
+                )
         if "file" in unode:
             users.update(self.user_file(unode))
         umap = unode.get("map", Located())
@@ -456,6 +460,11 @@ def load_mapping(path: Path) -> Mapping:
                 subject = v
 
     users, unmapped = ld.users(data.get("users", Located()), data)
+    unode = data.get("users")
+    fallback = unode.get("fallback") if isinstance(unode, Located) else None
+    if fallback is not None and not isinstance(fallback, str):
+        ld.problem(unode, "fallback", "users.fallback must be a login in the target")
+        fallback = None
 
     markup_to: str | None = None
     mentions = True
@@ -510,6 +519,7 @@ def load_mapping(path: Path) -> Mapping:
         custom_fields=custom,
         users=users,
         unmapped_users=unmapped,
+        fallback_user=fallback,
         preserve=preserve,
         drop=drop,
         closed_statuses=closed,

@@ -185,3 +185,21 @@ def test_hook_without_transform(tmp_path: Path) -> None:
     (tmp_path / "h.py").write_text("x = 1\n", encoding="utf-8")
     with pytest.raises(MappingError, match="hook must define transform"):
         load_mapping(write(tmp_path, VALID + "hook: h.py\n"))
+
+
+def test_rules_route_tickets_to_other_projects_and_fallback_acts_for_unmapped(
+    tmp_path: Path,
+) -> None:
+    text = VALID.replace(
+        "values:\n",
+        "values:\n  project:\n    from: components\n"
+        "    rules: [{when: {components: docs}, value: documentation}]\n",
+    ).replace(
+        "  map: {alice: asmith, ghost: null}", "  map: {alice: asmith}\n  fallback: migration-bot"
+    )
+    m = load_mapping(write(tmp_path, text))
+    docs = apply(m, ticket(components=["docs"], reporter="ghost", assignee="ghost")).payload
+    assert docs["project"] == "documentation"
+    assert docs["author"] == "migration-bot" and docs["assignee"] is None
+    assert "originally by ghost" in docs["description"]
+    assert apply(m, ticket(components=["core"])).payload["project"] == "demo"
