@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from migrator.load.links import planned_links
 from migrator.staging import Staging
 from migrator.staging import schema as s
 
@@ -25,7 +26,8 @@ def requests_for(payload: dict[str, Any]) -> int:
     """Requests the Redmine target needs for a ticket: create, uploads, status, comments, links."""
     n = 1 + len(payload.get("attachments", [])) + len(payload.get("comments", []))
     n += payload.get("status") not in (None, "New")  # a second step unless the default status
-    n += len(payload.get("links", [])) + bool(payload.get("parent"))
+    # A relation named on both of its tickets is created once, from its source.
+    n += sum(1 for link in planned_links(payload) if link.source == payload.get("origin"))
     return n
 
 

@@ -123,6 +123,8 @@ def trac_case(env: Path, dataset: dict[str, Any], work: Path) -> Case:
             fields=fields,
             attachments=files,
             japanese=JAPANESE,
+            # MasterTickets rows appear on both tickets (blocks / blocked-by).
+            links=2 * counts(dataset)["blocked_by"],
         ),
         bad_bytes=BadBytes({**section, "env": str(broken)}, replaced="trac:demo#1"),
         projects=[Project("demo", frozenset({"demo"})), Project("other")],
