@@ -15,6 +15,9 @@ def main() -> int:
     from bench import extract_redmine
 
     extract_redmine.main(["--sizes", "1000"] if quick else [])
+    from bench import load_redmine
+
+    load_redmine.main(["--quick"] if quick else [])
     return 0
 
 

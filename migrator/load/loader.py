@@ -79,10 +79,11 @@ class LoadSummary:
         )
 
 
-def _seed_state(staging: Staging, plan_id: int) -> int:
-    """Give every planned object a pending row, without touching existing ones.
+def _seed_state(staging: Staging, plan_id: int, batch: str | None = None) -> int:
+    """Give every planned object (of BATCH only, if given) a pending row, without touching
+    existing ones: a batch's load costs its own size, not the plan's.
 
-    Returns how many links point at tickets that are not in the plan at all
+    Returns how many of those links point at tickets that are not in the plan at all
     (they are reported, not loaded).
     """
     with staging.begin() as conn:
@@ -92,7 +93,7 @@ def _seed_state(staging: Staging, plan_id: int) -> int:
             )
         )
     dangling = 0
-    for chunk in _chunks(staging.iter_planned(plan_id), 500):
+    for chunk in _chunks(staging.iter_planned(plan_id, batch=batch), 500):
         links = {
             link.key: link
             for r in chunk
@@ -336,7 +337,7 @@ def load(
     plan = staging.latest_plan()
     only = batch_origins(staging, batch) if batch is not None else None
     summary = LoadSummary(plan_id=plan.id)
-    summary.links_dangling = _seed_state(staging, plan.id)
+    summary.links_dangling = _seed_state(staging, plan.id, batch)
     target.preflight()
     problems = target.check_plan({k: set(v) for k, v in plan.summary.get("names", {}).items()})
     if problems:
@@ -356,9 +357,7 @@ def load(
     total = plan.tickets if only is None else len(only)
     progress.start("load", total if limit is None else min(limit, total))
     seen = 0
-    rows = staging.iter_planned(plan.id)
-    if only is not None:
-        rows = (r for r in rows if r.origin in only)
+    rows = staging.iter_planned(plan.id, batch=batch)
     pool = ThreadPoolExecutor(workers, thread_name_prefix="load") if workers > 1 else None
     try:
         for chunk in _chunks(rows, 100):

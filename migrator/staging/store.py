@@ -198,16 +198,19 @@ class Staging:
             )
         return row
 
-    def iter_planned(self, plan_id: int, chunk: int = CHUNK) -> Iterator[Any]:
+    def iter_planned(
+        self, plan_id: int, chunk: int = CHUNK, *, batch: str | None = None
+    ) -> Iterator[Any]:
+        """Planned tickets in origin order; with BATCH only its tickets, chosen by the database."""
         last = ""
-        pt = s.planned_tickets
+        pt, bt = s.planned_tickets, s.batch_tickets
+        where = [pt.c.plan_id == plan_id]
+        if batch is not None:
+            where.append(pt.c.origin.in_(select(bt.c.origin).where(bt.c.batch == batch)))
         while True:
             with self.begin() as conn:
                 rows = conn.execute(
-                    select(pt)
-                    .where(pt.c.plan_id == plan_id, pt.c.origin > last)
-                    .order_by(pt.c.origin)
-                    .limit(chunk)
+                    select(pt).where(*where, pt.c.origin > last).order_by(pt.c.origin).limit(chunk)
                 ).all()
             if not rows:
                 return
