@@ -305,6 +305,25 @@ def test_a_lost_or_damaged_attachment_is_never_staged_silently(
         damaged.write_bytes(damaged_bytes)
 
 
+def test_metadata_names_what_a_mapping_must_cover(seeded: Seeded) -> None:
+    src = source(seeded, project="demo")
+    try:
+        meta = src.metadata()
+    finally:
+        src.close()
+    projects = {p["identifier"]: p for p in meta["projects"]}
+    assert set(projects) == {"demo", "demo-sub"}  # the project and its subproject only
+    assert projects["demo-sub"]["parent"] == "demo"
+    assert projects["demo"]["versions"] == ["1.0", "2.0 リリース"]
+    assert sorted(projects["demo"]["categories"]) == sorted(["UI", "バックエンド"])
+    assert {"Closed", "Rejected"} <= set(meta["closed_statuses"]) <= set(meta["statuses"])
+    assert {"Bug", "Feature", "Support"} <= set(meta["trackers"])
+    assert {f["name"] for f in meta["custom_fields"]} >= {"顧客", "Platforms"}
+    users = {u.login: u for u in meta["users"]}
+    assert users["yamada"].name == "一郎 山田"  # locked users too, with an admin key
+    assert users["tanaka"].email == "tanaka@example.com"
+
+
 def test_wrong_key_is_refused_once_with_the_remedy(seeded: Seeded) -> None:
     log = seeded.instance.directory / "log" / "production.log"
 
