@@ -41,10 +41,11 @@ from requests.auth import HTTPBasicAuth
 
 from migrator.connectors import IdSet, no_projects
 from migrator.connectors.base import Page
+from migrator.connectors.settings import login
 from migrator.errors import ConfigError, SourceError, TargetError
 from migrator.http import HttpClient
 from migrator.model import Attachment, Change, Comment, Link, Ticket, iso
-from migrator.secrets import Redactor, Secret, resolve_secret
+from migrator.secrets import Redactor, Secret
 from migrator.staging.blobs import CHUNK, BlobStore
 
 PAGE_SIZE = 100
@@ -722,24 +723,13 @@ def from_config(
     and optionally tracker_dir (for history), name (origin prefix), closed_statuses."""
     if project is not None:
         raise no_projects("Roundup", project)
-    url, user = section.get("url"), section.get("user")
+    url = section.get("url")
     if not isinstance(url, str) or not url:
         raise ConfigError(
             "[source] url is required for a Roundup source",
             remedy='add url = "https://HOST/NAME/" (the tracker\'s address) under [source]',
         )
-    if not isinstance(user, str) or not user:
-        raise ConfigError(
-            "[source] user is required for a Roundup source",
-            remedy='add user = "LOGIN" under [source] (a user with the Admin role)',
-        )
-    ref = section.get("password")
-    if not isinstance(ref, str):
-        raise ConfigError(
-            "[source] password is required for a Roundup source",
-            remedy='add password = "$env:ROUNDUP_PASSWORD" under [source]',
-        )
-    password = resolve_secret(ref, base=base, key="[source] password")
+    user, password = login(section, base, "source", "Roundup")
     tracker_dir = None
     if section.get("tracker_dir"):
         path = Path(str(section["tracker_dir"])).expanduser()

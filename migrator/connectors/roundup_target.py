@@ -50,11 +50,11 @@ from requests.adapters import HTTPAdapter
 from requests.auth import HTTPBasicAuth
 
 from migrator.connectors.base import Capabilities, ReadBack
-from migrator.connectors.settings import transport
+from migrator.connectors.settings import login, transport
 from migrator.errors import ConfigError, PermanentTargetError, TargetError
 from migrator.http import HttpClient, RateGovernor
 from migrator.model import normalize_text, parse_iso
-from migrator.secrets import Redactor, Secret, resolve_secret
+from migrator.secrets import Redactor, Secret
 from migrator.staging.blobs import BlobStore
 
 ISSUE = "issue"  # the class every ticket becomes, and so the only "tracker" a plan may name
@@ -855,24 +855,13 @@ def from_config(
     """``[target]`` with ``type = "roundup"``: url (the tracker's address, ending in its
     name), user, password (a secret reference), and optionally legacy_property,
     timeout (seconds) and rate_limit (requests per second)."""
-    url, user = section.get("url"), section.get("user")
+    url = section.get("url")
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise ConfigError(
             f"[target] url must be the Roundup tracker's address, not {url!r}",
             remedy='set url = "https://bugs.example.com/NAME/" under [target]',
         )
-    if not isinstance(user, str) or not user:
-        raise ConfigError(
-            "[target] user is required for a Roundup target",
-            remedy='add user = "LOGIN" under [target] (a user with the Admin role)',
-        )
-    ref = section.get("password")
-    if not isinstance(ref, str):
-        raise ConfigError(
-            "[target] password is required for a Roundup target",
-            remedy='add password = "$env:ROUNDUP_PASSWORD" under [target] and export it',
-        )
-    password = resolve_secret(ref, base=base, key="[target] password")
+    user, password = login(section, base, "target", "Roundup")
     legacy = section.get("legacy_property", LEGACY_PROPERTY)
     if not isinstance(legacy, str) or not legacy.isidentifier():
         raise ConfigError(

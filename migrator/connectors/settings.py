@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from migrator.errors import ConfigError
 from migrator.http import RateGovernor
+from migrator.secrets import Secret, resolve_secret
 
 
 @dataclass(frozen=True)
@@ -31,3 +33,23 @@ def transport(
                 remedy=f"e.g. {name} = {'30' if name == 'timeout' else '10'}",
             )
     return Transport(float(timeout), governor or RateGovernor(float(rate) if rate else None))
+
+
+def login(section: dict[str, Any], base: Path, side: str, what: str) -> tuple[str, Secret]:
+    """``user`` and ``password`` (a secret reference) of a tracker that logs in by password.
+
+    ``side`` is "source" or "target"; ``what`` names the tracker in messages.
+    """
+    user = section.get("user")
+    if not isinstance(user, str) or not user:
+        raise ConfigError(
+            f"[{side}] user is required for a {what} {side}",
+            remedy=f'add user = "LOGIN" under [{side}] (a user with the Admin role)',
+        )
+    ref = section.get("password")
+    if not isinstance(ref, str):
+        raise ConfigError(
+            f"[{side}] password is required for a {what} {side}",
+            remedy=f'add password = "$env:ROUNDUP_PASSWORD" under [{side}] and export it',
+        )
+    return user, resolve_secret(ref, base=base, key=f"[{side}] password")
