@@ -1,8 +1,8 @@
 """Extract: old tracker -> staging, page by page, incremental and resumable."""
 
 from migrator.extract.extractor import ExtractSummary, extract, extract_configured
-from migrator.extract.progress import Meter, make_meter
 from migrator.extract.state import Cursor, Scope, parse_since
+from migrator.progress import Meter, make_meter
 
 __all__ = [
     "Cursor",

@@ -21,7 +21,6 @@ from migrator.config import Config
 from migrator.connectors import IdSet, make_source
 from migrator.connectors.base import Source
 from migrator.errors import ConfigError, StagingError
-from migrator.extract.progress import Meter, as_meter
 from migrator.extract.state import (
     CHECKPOINT,
     CURSOR,
@@ -31,7 +30,7 @@ from migrator.extract.state import (
     next_cursor,
 )
 from migrator.model import Ticket, iso, parse_iso
-from migrator.progress import Progress
+from migrator.progress import Meter, Progress, as_meter
 from migrator.staging import Staging
 from migrator.staging.blobs import BlobStore
 

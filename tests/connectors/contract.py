@@ -43,8 +43,8 @@ from migrator.connectors.base import Source
 from migrator.errors import ConfigError, MigratorError
 from migrator.extract import ExtractSummary, extract_configured
 from migrator.extract.extractor import activity
-from migrator.extract.progress import Quiet
 from migrator.model import Ticket, parse_iso
+from migrator.progress import Silent
 from migrator.staging import Staging
 from migrator.staging.blobs import BlobStore
 from tests.cli_runner import run
@@ -162,7 +162,7 @@ def extract_all(case: Case, directory: Path, **filters: Any) -> Extraction:
     config = config_for(directory, case.section)
     staging = Staging(config.staging_url)
     try:
-        summary = extract_configured(config, staging, Quiet(), **filters)
+        summary = extract_configured(config, staging, Silent(), **filters)
         tickets = {t.source_id: t for t in staging.iter_tickets()}
     finally:
         staging.close()

@@ -14,7 +14,7 @@ import pytest
 from migrator.config import load_config
 from migrator.connectors import Page, make_source
 from migrator.extract import Scope, extract
-from migrator.extract.progress import Quiet
+from migrator.progress import Silent
 from migrator.staging import Staging
 from migrator.staging.blobs import BlobStore
 from tests.cli_runner import run
@@ -134,7 +134,7 @@ def interrupt_after_first_page(config: Path, scope: Scope) -> None:
     try:
         with pytest.raises(Interrupted):
             extract(
-                staging, StopsAfterOnePage(source), BlobStore(cfg.blobs_dir), Quiet(), scope=scope
+                staging, StopsAfterOnePage(source), BlobStore(cfg.blobs_dir), Silent(), scope=scope
             )
     finally:
         source.close()

@@ -123,7 +123,7 @@ def test_activity_and_replacement_characters() -> None:
 
 
 def test_progress_meters() -> None:
-    from migrator.extract.progress import Bars, Meter, TicketsOnly, as_meter, make_meter
+    from migrator.progress import ExtractBars, Meter, Silent, TicketsOnly, as_meter, make_meter
 
     class Counting:
         def __init__(self) -> None:
@@ -146,7 +146,9 @@ def test_progress_meters() -> None:
     meter.end()
     assert plain.calls == [("start", 300), ("advance", 100), ("advance", 50), ("finish", None)]
     bars = make_meter(quiet=False)
-    assert isinstance(bars, Bars) and isinstance(bars, Meter) and as_meter(bars) is bars
+    assert isinstance(bars, ExtractBars) and isinstance(bars, Meter) and as_meter(bars) is bars
     bars.begin(None, 0)  # off the terminal tqdm draws nothing, but counts
     bars.page(1, 2, 3, 4)
     bars.end()
+    quiet = make_meter(quiet=True)
+    assert isinstance(quiet, Silent) and as_meter(quiet) is quiet  # --quiet: one silent object
