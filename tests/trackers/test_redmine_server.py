@@ -42,7 +42,7 @@ def _get(http: requests.Session, url: str, **params: Any) -> Any:
 
 def test_instance_serves_what_the_migrator_needs(tmp_path: Path) -> None:
     """One instance (starting one costs seconds) checked end to end, then stopped."""
-    if os.geteuid() != 0 and redmine._missing_packages():
+    if os.geteuid() != 0 and redmine.missing_packages():
         pytest.skip("Redmine packages are missing and installing them needs root")
     instance = redmine.start(tmp_path / "redmine")
     link = redmine.INSTANCES_ROOT / instance.name
