@@ -9,6 +9,7 @@ without that an assumed rate, said as such.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,15 +17,18 @@ from typing import Any
 from sqlalchemy import func, select
 
 from migrator.load.links import planned_links
+from migrator.mapping.references import later_references
 from migrator.staging import Staging
 from migrator.staging import schema as s
 
 ASSUMED_RATE = 20.0  # requests/s: a single-threaded Redmine on a small server (docs/performance.md)
 
 
-def requests_for(payload: dict[str, Any]) -> int:
-    """Requests the Redmine target needs for a ticket: create, uploads, status, comments, links."""
+def requests_for(payload: dict[str, Any], planned: Collection[str] = ()) -> int:
+    """Requests the Redmine target needs for a ticket: create, uploads, status, comments,
+    links, and an edit per text naming a ticket of ``planned`` that is loaded after it."""
     n = 1 + len(payload.get("attachments", [])) + len(payload.get("comments", []))
+    n += sum(later_references(payload, planned))
     n += payload.get("status") not in (None, "New")  # a second step unless the default status
     # A relation named on both of its tickets is created once, from its source.
     n += sum(1 for link in planned_links(payload) if link.source == payload.get("origin"))
@@ -111,10 +115,15 @@ def estimate(staging: Staging, rate_limit: float | None = None) -> Estimate:
             b: int(n)
             for b, n in conn.execute(select(bt.c.batch, func.count()).group_by(bt.c.batch)).all()
         }
+        planned = set(
+            conn.scalars(
+                select(s.planned_tickets.c.origin).where(s.planned_tickets.c.plan_id == plan.id)
+            )
+        )
     per_batch: dict[str, list[int]] = {}
     remaining_tickets = remaining_requests = all_requests = 0
     for row in staging.iter_planned(plan.id):
-        cost = requests_for(row.payload)
+        cost = requests_for(row.payload, planned)
         all_requests += cost
         if row.origin in done:
             continue

@@ -15,6 +15,7 @@ def status(staging: Staging) -> dict[str, Any]:
     counts = staging.state_counts()
     tickets = counts.get("ticket", {})
     comments = counts.get("comment", {})
+    refs = counts.get("refs", {})
     with staging.begin() as conn:
         plan = conn.execute(select(s.plans).order_by(s.plans.c.id.desc()).limit(1)).first()
         planned = plan.tickets if plan else 0
@@ -34,6 +35,8 @@ def status(staging: Staging) -> dict[str, Any]:
         "tickets_pending": tickets.get("pending", 0) + max(0, planned - sum(tickets.values())),
         "comments_loaded": comments.get("done", 0),
         "comments_failed": comments.get("failed", 0),
+        # Tickets whose texts name tickets not loaded yet (a later batch rewrites them).
+        "references_waiting": sum(n for state, n in refs.items() if state != "done"),
         "plan_id": plan.id if plan else None,
         "plan_digest": plan.digest if plan else None,
         "mapping_digest": plan.mapping_digest if plan else None,
@@ -78,6 +81,11 @@ def status_lines(data: dict[str, Any]) -> list[str]:
         f"{data['tickets_failed']} failed, {data['tickets_mismatched']} differ",
         f"comments: {data['comments_loaded']} loaded, {data['comments_failed']} failed",
     ]
+    if data.get("references_waiting"):
+        lines.append(
+            f"references: {data['references_waiting']} tickets name tickets not loaded yet; "
+            "the load that brings those rewrites their texts"
+        )
     if data["plan_id"]:
         lines.append(f"plan {data['plan_id']}: digest {data['plan_digest'][:12]}")
     for b in data["batches"]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from migrator.estimate import requests_for
+from migrator.mapping.references import reference_token
 from tests.cli_runner import run
 
 
@@ -61,8 +62,10 @@ def test_pilot_measures_the_pace_and_projects_the_rest(
         "AND ticket_origin IN (SELECT origin FROM batch_tickets WHERE batch = 'pilot')",
     )
     assert len(pilot) == 10
-    # Links to tickets of the later batch wait for it: the model counts them now.
-    assert sum(requests_for(p) for p in pilot) - waiting == sent_writes
+    # Links to tickets of the later batch wait for it: the model counts them now.  Texts
+    # naming tickets loaded after them are edited: those of the pilot now, the others later.
+    loaded = {p["origin"] for p in pilot}
+    assert sum(requests_for(p, loaded) for p in pilot) - waiting == sent_writes
     text = run(m.config, "estimate").output
     assert "rate:" in text and "(measured)" in text and "batch rest: 20/20 tickets to go" in text
 
@@ -87,3 +90,19 @@ def test_cost_model_counts_each_request() -> None:
     # create, 2 uploads, 3 comments, status, the relation it is the source of, its parent
     assert requests_for(payload) == 1 + 2 + 3 + 1 + 1 + 1
     assert requests_for({"origin": "trac:x#3", "status": "New", "comments": []}) == 1
+
+
+def test_cost_model_counts_the_edits_of_texts_naming_later_tickets() -> None:
+    refs = [{"origin": "trac:x#2", "text": "#2"}, {"origin": "trac:x#0", "text": "#0"}]
+    payload = {
+        "origin": "trac:x#1",
+        "status": "New",
+        "description": f"see {reference_token(0)}",
+        "comments": [{"body": reference_token(0)}, {"body": reference_token(1)}, {"body": "-"}],
+        "refs": refs,
+    }
+    planned = {"trac:x#0", "trac:x#1", "trac:x#2"}
+    # create and 3 comments; then the description and one comment name a later ticket
+    assert requests_for(payload, planned) == 1 + 3 + 1 + 1
+    # A ticket outside the plan is never loaded: its references are never edited.
+    assert requests_for(payload, planned - {"trac:x#2"}) == 1 + 3

@@ -62,6 +62,14 @@ class ReadBack:
     attachments: list[dict[str, Any]] = field(default_factory=list)  # name, size, url
 
 
+@dataclass
+class Texts:
+    """A target ticket's texts as stored, with the handles that edit them."""
+
+    description: str
+    comments: list[tuple[str, str]]  # (handle, body), oldest first
+
+
 class Target(Protocol):
     kind: str
     capabilities: Capabilities
@@ -93,11 +101,26 @@ class Target(Protocol):
         """Complete a ticket found by origin after a crash (steps after the create)."""
         ...
 
-    def comment_count(self, target_id: str, body: str) -> int:
-        """How many comments on the ticket carry exactly this body (crash recovery)."""
+    def texts(self, target_id: str) -> Texts:
+        """The description and every comment as stored (crash recovery, text rewriting)."""
         ...
 
     def add_comment(self, target_id: str, comment: dict[str, Any]) -> None: ...
+
+    def reference(self, target_id: str) -> str:
+        """How ticket text refers to a ticket of this tracker ("#456")."""
+        ...
+
+    def inert_reference(self, written: str) -> str:
+        """A source reference as written ("#12"), made so that this tracker does not link it
+        to its own ticket of that number."""
+        ...
+
+    def set_description(self, target_id: str, text: str) -> None: ...
+
+    def edit_comment(self, target_id: str, handle: str, body: str) -> None:
+        """Replace the text of one comment (a handle from :meth:`texts`)."""
+        ...
 
     def read_back(self, target_id: str) -> ReadBack: ...
 

@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
-from migrator.connectors.base import Capabilities, ReadBack
+from migrator.connectors.base import Capabilities, ReadBack, Texts
 from migrator.connectors.settings import transport
 from migrator.errors import ConfigError, TargetError
 from migrator.http import HttpClient, RateGovernor
-from migrator.model import normalize_text
 from migrator.secrets import Redactor, Secret, resolve_secret
 from migrator.staging.blobs import BlobStore
 
@@ -309,9 +308,29 @@ class RedmineTarget:
                 json={"issue": {"status_id": self._id("status", wanted)}},
             )
 
-    def comment_count(self, target_id: str, body: str) -> int:
-        want = normalize_text(body)
-        return sum(1 for note in self.read_back(target_id).comments if normalize_text(note) == want)
+    def texts(self, target_id: str) -> Texts:
+        self.preflight()
+        issue = self.http.get_json(f"/issues/{target_id}.json", params={"include": "journals"})[
+            "issue"
+        ]
+        notes = [(str(j["id"]), j["notes"]) for j in issue.get("journals", []) if j.get("notes")]
+        return Texts(issue.get("description") or "", notes)
+
+    def reference(self, target_id: str) -> str:
+        return f"#{target_id}"
+
+    def inert_reference(self, written: str) -> str:
+        # Redmine's "!" escapes a link and is not shown.
+        return f"!{written}" if written.startswith("#") else written
+
+    def set_description(self, target_id: str, text: str) -> None:
+        self.http.request("PUT", f"/issues/{target_id}.json", json={"issue": {"description": text}})
+
+    def edit_comment(self, target_id: str, handle: str, body: str) -> None:
+        # Redmine 5 deletes a journal whose notes are set blank: never send one.
+        if not body.strip():
+            raise ValueError("a comment cannot be emptied")
+        self.http.request("PUT", f"/journals/{handle}.json", json={"journal": {"notes": body}})
 
     def add_comment(self, target_id: str, comment: dict[str, Any]) -> None:
         self.preflight()

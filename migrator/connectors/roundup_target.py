@@ -39,7 +39,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -49,11 +49,12 @@ import requests
 from requests.adapters import HTTPAdapter
 from requests.auth import HTTPBasicAuth
 
-from migrator.connectors.base import Capabilities, ReadBack
+from migrator.connectors.base import Capabilities, ReadBack, Texts
 from migrator.connectors.settings import login, transport
 from migrator.errors import ConfigError, PermanentTargetError, TargetError
 from migrator.http import HttpClient, RateGovernor
-from migrator.model import normalize_text, parse_iso
+from migrator.mapping.references import later_references
+from migrator.model import parse_iso
 from migrator.secrets import Redactor, Secret
 from migrator.staging.blobs import BlobStore
 
@@ -104,11 +105,17 @@ def roundup_date(iso_time: str | None, text: str = "") -> str | None:
     return when.strftime("%Y-%m-%d.%H:%M:%S+0000")  # an explicit zone overrides the user's
 
 
-def requests_for(payload: dict[str, Any]) -> int:
+def requests_for(payload: dict[str, Any], planned: Collection[str] = ()) -> int:
     """Writes and reads this target sends for a ticket (for estimates): the description
     message, each non-empty file and the issue; three per comment (read the etag,
-    create the message, link it); two per link stored on this ticket, and for a parent."""
+    create the message, link it); two per link stored on this ticket, and for a parent.
+    Texts naming tickets of ``planned`` loaded after it are read back (two requests) and
+    edited: three for the description (find its message, its etag, the edit), two for
+    a comment."""
     n = 2 + sum(1 for a in payload.get("attachments", []) if a.get("size"))
+    description, comments = later_references(payload, planned)
+    if description or comments:
+        n += 2 + 3 * description + 2 * comments
     n += 3 * len(payload.get("comments", []))
     n += 2 * sum(1 for link in payload.get("links", []) if link.get("kind") in LINK_PROPERTIES)
     n += 2 * bool(payload.get("parent"))
@@ -569,23 +576,28 @@ class RoundupTarget:
         changed the etag the second is refused (412) and computed again, when
         ``change`` finds nothing left to do.
         """
-        for _ in range(ETAG_ATTEMPTS):
+
+        def compute() -> tuple[dict[str, Any] | None, str]:
             attributes, etag = self._issue(target_id)
-            body = change(attributes)
+            return change(attributes), etag
+
+        self._put_if_match(f"/rest/data/{ISSUE}/{target_id}", f"issue {target_id}", compute)
+
+    def _put_if_match(
+        self, path: str, label: str, compute: Callable[[], tuple[dict[str, Any] | None, str]]
+    ) -> None:
+        """PUT the body ``compute`` returns with the etag it read, until no one else's
+        change comes between (412 means: read and compute again)."""
+        for _ in range(ETAG_ATTEMPTS):
+            body, etag = compute()
             if body is None:
                 return
-            response = self._send(
-                "PUT",
-                f"/rest/data/{ISSUE}/{target_id}",
-                json=body,
-                headers={"If-Match": etag},
-                accept=(412,),
-            )
+            response = self._send("PUT", path, json=body, headers={"If-Match": etag}, accept=(412,))
             response.close()
             if response.status_code != 412:
                 return
         raise PermanentTargetError(
-            f"Roundup at {self.url}/ kept changing issue {target_id} while migrator updated it",
+            f"Roundup at {self.url}/ kept changing {label} while migrator updated it",
             remedy="stop other writers to the tracker, then `migrator load --retry-failed`",
         )
 
@@ -622,11 +634,43 @@ class RoundupTarget:
 
         self._update(target_id, change)
 
-    def comment_count(self, target_id: str, body: str) -> int:
+    def texts(self, target_id: str) -> Texts:
+        """The first message is the description; the others are the comments."""
         self.preflight()
         attributes, _ = self._issue(target_id)
-        want = normalize_text(body)
-        return sum(1 for text in self._texts(attributes)[1:] if normalize_text(text) == want)
+        ids = sorted(_ids(attributes.get("messages")), key=int)
+        texts = self._texts(attributes)
+        if not ids:
+            return Texts("", [])
+        return Texts(texts[0], list(zip(ids[1:], texts[1:], strict=True)))
+
+    def reference(self, target_id: str) -> str:
+        return f"issue{target_id}"
+
+    def inert_reference(self, written: str) -> str:
+        # Roundup links designators ("issue12"), not "#12"; it has no escape for them.
+        return written
+
+    def set_description(self, target_id: str, text: str) -> None:
+        self.preflight()
+        attributes, _ = self._issue(target_id)
+        ids = sorted(_ids(attributes.get("messages")), key=int)
+        if not ids:
+            raise PermanentTargetError(
+                f"Roundup issue {target_id} at {self.url}/ has no message to hold its description",
+                remedy="add a message to the issue by hand, then `migrator load` again",
+            )
+        self.edit_comment(target_id, ids[0], text)
+
+    def edit_comment(self, target_id: str, handle: str, body: str) -> None:
+        """Replace a message's content (with its etag, like every update here)."""
+        path = f"/rest/data/msg/{handle}"
+
+        def compute() -> tuple[dict[str, Any] | None, str]:
+            etag = str(self._get(path, {"@fields": "id"}).get("@etag", ""))
+            return {"content": body}, etag
+
+        self._put_if_match(path, f"message {handle}", compute)
 
     def add_comment(self, target_id: str, comment: dict[str, Any]) -> None:
         """A message with its author and date, linked to the issue with the status it has.

@@ -30,6 +30,15 @@ from migrator.errors import PermanentTargetError, TargetError
 from migrator.http import AmbiguousWriteError
 from migrator.load.batches import batch_origins
 from migrator.load.links import link_pass, planned_links
+from migrator.load.references import (
+    Renderer,
+    has_refs,
+    lookup,
+    reference_pass,
+    refs_key,
+    render_payload,
+)
+from migrator.model import normalize_text
 from migrator.progress import Progress
 from migrator.staging import Staging
 from migrator.staging import schema as s
@@ -58,6 +67,9 @@ class LoadSummary:
     links_failed: int = 0
     links_dangling: int = 0  # the other end is not in the plan at all
     links_unsupported: int = 0  # the target has no place for the kind
+    refs_rewritten: int = 0  # tickets whose texts were edited once the tickets they name existed
+    refs_waiting: int = 0  # tickets naming tickets not loaded yet: a later load finishes them
+    refs_failed: int = 0
     requests: int = 0  # HTTP requests sent to the target by this run
     seconds: float = 0.0
 
@@ -75,6 +87,13 @@ class LoadSummary:
                 if self.links_unsupported
                 else ""
             )
+            + (
+                f"; references rewritten in {self.refs_rewritten} tickets"
+                if self.refs_rewritten
+                else ""
+            )
+            + (f", {self.refs_waiting} waiting for a later batch" if self.refs_waiting else "")
+            + (f", {self.refs_failed} failed" if self.refs_failed else "")
             + f", in {self.seconds:.1f} s"
         )
 
@@ -123,6 +142,11 @@ def _seed_state(staging: Staging, plan_id: int, batch: str | None = None) -> int
                 for seq, a in enumerate(r.payload.get("attachments", [])):
                     if a["key"] not in known:
                         rows.append(_row(a["key"], "attachment", r.origin, seq, plan_id))
+            refs = [refs_key(r.origin) for r in chunk if has_refs(r.payload)]
+            known |= set(conn.scalars(select(ls.c.key).where(ls.c.key.in_(refs))))
+            for key in refs:
+                if key not in known:
+                    rows.append(_row(key, "refs", key.removesuffix("/refs"), 0, plan_id))
             for key, link in links.items():
                 if key not in known:
                     kind = "parent" if link.kind == "parent" else "link"
@@ -175,8 +199,10 @@ class _Loader:
         summary: LoadSummary,
         retry_failed: bool,
         settle: float = SETTLE_SECONDS,
+        plan_id: int = 0,
     ):
         self.staging = staging
+        self.plan_id = plan_id
         self._targets = targets
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -226,12 +252,18 @@ class _Loader:
         if row.state == "failed" and not self.retry_failed:
             return
         target_id = row.target_id if row.state == "done" else None
+        render = None
+        if has_refs(payload):
+            render = Renderer(payload, *lookup(self.staging, self.plan_id, payload), self.target)
+        # Whether every text of the ticket is known to be written final by this run.
+        final = render is not None and render.final and target_id is None
         if target_id is None:
             self.intent(origin, row.attempts)
+            sent = payload if render is None else render_payload(payload, render)
             try:
                 target_id, found = self._create(
                     lambda: self.target.find_by_origin(origin),
-                    lambda: self.target.create_ticket(payload),
+                    lambda: self.target.create_ticket(sent),
                     checked_first=row.attempts > 0,
                 )
                 if found:
@@ -244,30 +276,55 @@ class _Loader:
             attached = tuple(a["key"] for a in payload.get("attachments", []))
             self.done(origin, target_id, "ticket", attached)
             self.count("tickets_found" if found else "tickets_created")
+            final = final and not found
         elif all(states[c["key"]].state == "done" for c in _children(payload)):
             self.count("tickets_skipped")
             return
-        self.comments(target_id, payload, states)
+        complete = self.comments(target_id, payload, states, render)
+        if render is not None and final and complete:
+            # Written with every reference resolved: the reference pass has nothing to do.
+            with self.staging.begin() as conn:
+                _set(conn, refs_key(origin), state="done", seq=render.resolved)
 
-    def comments(self, target_id: str, payload: dict[str, Any], states: dict[str, Any]) -> None:
+    def comments(
+        self,
+        target_id: str,
+        payload: dict[str, Any],
+        states: dict[str, Any],
+        render: Renderer | None = None,
+    ) -> bool:
+        """Add the ticket's missing comments; True if this run created every one of them."""
         done_bodies: list[str] = []
+        complete = True
         for comment in payload["comments"]:
             key, body = comment["key"], comment["body"]
             row = states[key]
             if row.state == "done":
                 done_bodies.append(body)
+                complete = False  # written by an earlier run
                 continue
             if row.state == "failed" and not self.retry_failed:
+                complete = False
                 continue
             self.intent(key, row.attempts)
 
             def already(body: str = body) -> str | None:
                 # Identical bodies may legitimately repeat: the comment exists when the
-                # target holds more copies than the comments already recorded done.
-                there = self.target.comment_count(target_id, body)
+                # target holds more copies than the comments already recorded done.  A
+                # body with references may have been sent before one of them resolved.
+                pattern = render.pattern(body) if render is not None else None
+                want = normalize_text(body)
+                stored = (normalize_text(t) for _, t in self.target.texts(target_id).comments)
+                there = sum(
+                    1
+                    for text in stored
+                    if (pattern.fullmatch(text) is not None if pattern else text == want)
+                )
                 return "" if there > done_bodies.count(body) else None
 
             def create(comment: dict[str, Any] = comment) -> str:
+                if render is not None:
+                    comment = {**comment, "body": render(comment["body"])}
                 self.target.add_comment(target_id, comment)
                 return ""
 
@@ -275,10 +332,13 @@ class _Loader:
                 _, found = self._create(already, create, checked_first=row.attempts > 0)
             except PermanentTargetError as exc:
                 self.failed(key, exc)
+                complete = False
                 continue
             self.done(key, None, "comment")
             done_bodies.append(body)
+            complete = complete and not found
             self.count("comments_found" if found else "comments_created")
+        return complete
 
     def _create(
         self, find: Callable[[], str | None], create: Callable[[], str], *, checked_first: bool
@@ -353,7 +413,7 @@ def load(
         if target_factory is None:
             raise ValueError("loading with workers needs a target_factory")
         factory = target_factory
-    loader = _Loader(staging, factory, summary, retry_failed, settle)
+    loader = _Loader(staging, factory, summary, retry_failed, settle, plan.id)
     total = plan.tickets if only is None else len(only)
     progress.start("load", total if limit is None else min(limit, total))
     seen = 0
@@ -387,6 +447,10 @@ def load(
         summary.links_created, summary.links_found = links.created, links.found
         summary.links_waiting, summary.links_failed = links.waiting, links.failed
         summary.links_unsupported = links.unsupported
+        # Third: texts naming tickets that did not exist when they were written.
+        refs = reference_pass(staging, target, plan.id, retry_failed=retry_failed)
+        summary.refs_rewritten, summary.refs_waiting = refs.rewritten, refs.waiting
+        summary.refs_failed = refs.failed
     except (TargetError, KeyboardInterrupt):
         staging.finish_run(run_id, "failed", asdict(summary))
         raise

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migrator.errors import PlanError
+from migrator.mapping.references import reference_token, rewrite_references
 from migrator.mapping.rules import CARRIED_FIELDS, SOURCE_FIELDS, Mapping, render_template
 from migrator.model import Ticket, parse_iso
 
@@ -60,16 +61,41 @@ def attribution(origin: str | None, author: str | None, iso_time: str | None) ->
 
 
 class _Text:
-    """Markup conversion and mention neutralisation, with their warnings."""
+    """Reference placeholders, markup conversion and mention neutralisation, with their
+    warnings.  References are replaced before conversion: they are written in the
+    source's markup, and a placeholder survives any converter."""
 
-    def __init__(self, mapping: Mapping, source_markup: str, planned: Planned):
+    def __init__(self, mapping: Mapping, ticket: Ticket, planned: Planned):
         self.mapping = mapping
-        self.source = source_markup
+        self.source = ticket.markup
         self.planned = planned
+        self.kind = ticket.origin.split(":", 1)[0]
+        self.prefix = ticket.origin.rsplit("#", 1)[0] if "#" in ticket.origin else None
+        self.refs: list[dict[str, str]] = []
+        self._index: dict[str, int] = {}
+
+    def _token(self, source_id: str) -> str | None:
+        if self.prefix is None:
+            return None
+        origin = f"{self.prefix}#{source_id}"
+        if origin not in self._index:
+            written = f"issue{source_id}" if self.kind == "roundup" else f"#{source_id}"
+            self._index[origin] = len(self.refs)
+            self.refs.append({"origin": origin, "text": written})
+        return reference_token(self._index[origin])
 
     def __call__(self, text: str) -> str:
         if not text:
             return text
+        if self.mapping.rewrite_references:
+            text, unresolved = rewrite_references(
+                text,
+                self.source,
+                self._token,
+                source_kind=self.kind,
+                old_urls=self.mapping.old_urls,
+            )
+            self.planned.warnings.extend(unresolved)
         syntax = self.source
         target = self.mapping.markup_to
         if target and target != self.source:
@@ -138,7 +164,7 @@ def apply(mapping: Mapping, ticket: Ticket) -> Planned:
     watchers = [mapping.users[w] for w in ticket.watchers if w in mapping.users]
     out["watchers"] = sorted(set(watchers))
 
-    text = _Text(mapping, ticket.markup, planned)
+    text = _Text(mapping, ticket, planned)
     title = ticket.title or "(no title)"
     if mapping.subject_template:
         title = render_template(mapping.subject_template, {**values, "title": title})
@@ -190,6 +216,12 @@ def apply(mapping: Mapping, ticket: Ticket) -> Planned:
         }
         for c in ticket.comments
     ]
+    if mapping.history.render != "none":
+        from migrator.mapping.history import with_history
+
+        out["comments"] = with_history(mapping, ticket, out["comments"], user)
+    if text.refs:
+        out["refs"] = text.refs  # what the placeholders in the texts refer to
     out["links"] = [{"kind": link.kind, "other": link.other} for link in ticket.links]
     if ticket.parent:
         out["parent"] = ticket.parent

@@ -23,11 +23,19 @@ hidden inside the name.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from functools import lru_cache
-from typing import Final
+from typing import Any, Final
 
-__all__ = ["neutralize_mentions", "rewrite_references"]
+__all__ = [
+    "display_payload",
+    "display_references",
+    "neutralize_mentions",
+    "reference_token",
+    "render_references",
+    "rendering_pattern",
+    "rewrite_references",
+]
 
 Resolve = Callable[[str], str | None]
 
@@ -334,3 +342,117 @@ def neutralize_mentions(text: str, mapped: Mapping[str, str], *, syntax: str = "
         return "".join(out)
 
     return _outside_code(text, syntax, part)
+
+
+# --------------------------------------------------------------------------- load-time tokens
+
+# A reference to another ticket is only final once the id map knows that
+# ticket's new number, which is at load time.  The plan therefore stores a
+# placeholder: a number between two private-use characters, which no markup
+# converter touches and no ticket text contains, indexing the payload's
+# ``refs`` list ({"origin", "text"}: the ticket referred to, and how the
+# reference was written).  The loader renders it with the id map; what is not
+# loaded yet is shown as written, made inert so that it does not link to the
+# wrong ticket of the new tracker, and rewritten by a later pass.
+REF_OPEN: Final = "\ue000"
+REF_CLOSE: Final = "\ue001"
+_TOKEN = re.compile(f"{REF_OPEN}(\\d+){REF_CLOSE}")
+
+ResolveOrigin = Callable[[str], str | None]
+
+
+def reference_token(index: int) -> str:
+    return f"{REF_OPEN}{index}{REF_CLOSE}"
+
+
+def has_references(text: str | None) -> bool:
+    return text is not None and REF_OPEN in text
+
+
+def referenced(text: str, refs: Sequence[Mapping[str, str]]) -> list[str]:
+    """Origins of the tickets ``text`` refers to, in order, each once."""
+    return list(dict.fromkeys(refs[int(m.group(1))]["origin"] for m in _TOKEN.finditer(text)))
+
+
+def later_references(payload: Mapping[str, Any], planned: Collection[str]) -> tuple[int, int]:
+    """(1 if the description, number of comments) naming a planned ticket loaded after this
+    one, or this one: the texts the reference pass edits when a plan is loaded in order."""
+    refs = payload.get("refs") or []
+    if not refs:
+        return 0, 0
+    origin = payload["origin"]
+
+    def later(text: str) -> bool:
+        return any(o >= origin and o in planned for o in referenced(text, refs))
+
+    return int(later(payload.get("description") or "")), sum(
+        1 for c in payload["comments"] if later(c["body"])
+    )
+
+
+def render_references(
+    text: str,
+    refs: Sequence[Mapping[str, str]],
+    resolve: ResolveOrigin,
+    inert: Callable[[str], str],
+) -> str:
+    """The text with every placeholder replaced: the new reference, or the inert original."""
+    if REF_OPEN not in text:
+        return text
+
+    def one(m: re.Match[str]) -> str:
+        ref = refs[int(m.group(1))]
+        new = resolve(ref["origin"])
+        return new if new is not None else inert(ref["text"])
+
+    return _TOKEN.sub(one, text)
+
+
+def rendering_pattern(
+    text: str,
+    refs: Sequence[Mapping[str, str]],
+    resolve: ResolveOrigin,
+    inert: Callable[[str], str],
+) -> re.Pattern[str]:
+    """Every way ``text`` may have been written to the target, as one pattern.
+
+    A placeholder was rendered with the id map of the moment it was sent: inert
+    then and resolved now is possible, the other way round is not (a ticket's
+    new number never changes).  Crash recovery looks for a comment with this
+    pattern, so a comment sent before its reference resolved is still found.
+    """
+    parts: list[str] = []
+    pos = 0
+    for m in _TOKEN.finditer(text):
+        parts.append(re.escape(text[pos : m.start()]))
+        ref = refs[int(m.group(1))]
+        forms = {inert(ref["text"])}
+        new = resolve(ref["origin"])
+        if new is not None:
+            forms.add(new)
+        parts.append("(?:" + "|".join(re.escape(f) for f in sorted(forms)) + ")")
+        pos = m.end()
+    parts.append(re.escape(text[pos:]))
+    return re.compile("".join(parts), re.S)
+
+
+def display_references(text: str, refs: Sequence[Mapping[str, str]]) -> str:
+    """For dry-run reports: ``#12→``, a reference to be rewritten at load."""
+    if REF_OPEN not in text:
+        return text
+    return _TOKEN.sub(lambda m: f"{refs[int(m.group(1))]['text']}→", text)
+
+
+def display_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """A payload as the dry-run reports show it: references as ``#12→``, no ``refs`` list."""
+    refs = payload.get("refs")
+    out = {k: v for k, v in payload.items() if k != "refs"}
+    if not refs:
+        return out
+    if isinstance(out.get("description"), str):
+        out["description"] = display_references(out["description"], refs)
+    out["comments"] = [
+        {**c, "body": display_references(c["body"], refs)} if isinstance(c.get("body"), str) else c
+        for c in out.get("comments") or []
+    ]
+    return out

@@ -24,6 +24,8 @@ REQUIRED_VALUES = ("tracker", "status", "priority")
 # "project" routes tickets to other projects than target.project (e.g. component: docs).
 VALUE_FIELDS = (*REQUIRED_VALUES, "category", "version", "project")
 MARKUPS = ("plain", "trac", "textile", "markdown", "jira")
+# How field-change history reaches the target: not at all, or as short lists in journals.
+HISTORY_RENDERS = ("none", "compact")
 
 # Canonical ticket fields a mapping may read.
 SOURCE_FIELDS = (
@@ -71,6 +73,7 @@ _TOP_KEYS = {
     "preserve",
     "drop",
     "hook",
+    "history",
 }
 _VALUE_KEYS = {"from", "map", "rules", "default", "keep", "template"}
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
@@ -134,6 +137,17 @@ def render_template(template: str, values: dict[str, str | None]) -> str:
 
 
 @dataclass(frozen=True)
+class HistoryRendering:
+    """Whether, and which of, the source's field changes are written into the journals."""
+
+    render: str = "none"  # one of HISTORY_RENDERS
+    fields: tuple[str, ...] | None = None  # source field names; None: every field
+
+    def shows(self, name: str) -> bool:
+        return self.fields is None or name in self.fields
+
+
+@dataclass(frozen=True)
 class Mapping:
     path: Path
     digest: str
@@ -150,7 +164,9 @@ class Mapping:
     markup_to: str | None = None  # None: keep the source markup as written
     neutralize_mentions: bool = True
     old_urls: tuple[str, ...] = ()
+    rewrite_references: bool = True  # "#12" -> the new tracker's number, at load time
     hook: Hook | None = None
+    history: HistoryRendering = field(default_factory=HistoryRendering)
     lines: dict[str, int] = field(default_factory=dict)
 
     def all_value_maps(self) -> list[ValueMap]:
@@ -162,6 +178,8 @@ class Mapping:
             fields |= vm.reads()
         if self.subject_template:
             fields |= set(_PLACEHOLDER.findall(self.subject_template))
+        if self.history.render != "none":
+            fields.add("history")
         return fields | set(self.preserve) | set(self.drop)
 
 
@@ -356,6 +374,38 @@ class _Loader:
                 )
         return names
 
+    def history(self, data: Located) -> HistoryRendering:
+        node = data.get("history")
+        if node is None:
+            return HistoryRendering()
+        if not isinstance(node, Located):
+            self.problem(data, "history", "history must be a mapping (render, fields)")
+            return HistoryRendering()
+        for k in node:
+            if k not in {"render", "fields"}:
+                self.problem(node, k, f"history.{k}: unknown key; expected render, fields")
+        render = node.get("render", "none")
+        if not isinstance(render, str) or render not in HISTORY_RENDERS:
+            self.problem(
+                node,
+                "render",
+                f"history.render must be {' or '.join(HISTORY_RENDERS)}, not {render!r}",
+            )
+            render = "none"
+        fields = None
+        if "fields" in node:
+            # Not checked against SOURCE_FIELDS: history keeps the source tracker's own
+            # field names (Trac's owner, keywords, cc), which differ from tracker to tracker.
+            fields = _str_list(node["fields"]) or None
+            if fields is None:
+                self.problem(
+                    node,
+                    "fields",
+                    "history.fields must be a list of source field names "
+                    "(leave it out for every field)",
+                )
+        return HistoryRendering(render, fields)
+
 
 def load_hook(path: Path) -> tuple[Hook, bytes]:
     """Import the mapping's escape-hatch module from a file path; it must define ``transform``."""
@@ -468,14 +518,16 @@ def load_mapping(path: Path) -> Mapping:
 
     markup_to: str | None = None
     mentions = True
+    references = True
     old_urls: tuple[str, ...] = ()
     xnode = data.get("text", Located())
+    text_keys = "markup, mentions, references, old_urls"
     if not isinstance(xnode, Located):
-        ld.problem(data, "text", "text must be a mapping (markup, mentions, old_urls)")
+        ld.problem(data, "text", f"text must be a mapping ({text_keys})")
     else:
         for k in xnode:
-            if k not in {"markup", "mentions", "old_urls"}:
-                ld.problem(xnode, k, f"text.{k}: unknown key; expected markup, mentions, old_urls")
+            if k not in {"markup", "mentions", "references", "old_urls"}:
+                ld.problem(xnode, k, f"text.{k}: unknown key; expected {text_keys}")
         m = xnode.get("markup")
         if m is not None and m not in MARKUPS:
             ld.problem(xnode, "markup", f"text.markup must be one of {', '.join(MARKUPS)}")
@@ -485,6 +537,10 @@ def load_mapping(path: Path) -> Mapping:
         if mentions_v not in ("neutralize", "keep"):
             ld.problem(xnode, "mentions", "text.mentions must be neutralize or keep")
         mentions = mentions_v != "keep"
+        references_v = xnode.get("references", "rewrite")
+        if references_v not in ("rewrite", "keep"):
+            ld.problem(xnode, "references", "text.references must be rewrite or keep")
+        references = references_v != "keep"
         urls = xnode.get("old_urls", [])
         parsed = _str_list(urls) if urls != [] else ()
         if parsed is None:
@@ -497,6 +553,14 @@ def load_mapping(path: Path) -> Mapping:
     both = sorted(set(preserve) & set(drop))
     if both:
         ld.problem(data, "drop", f"{', '.join(both)} listed in both preserve and drop")
+    history = ld.history(data)
+    if history.render != "none" and "history" in drop:
+        ld.problem(
+            data,
+            "drop",
+            f"history is dropped here but history.render is {history.render}; "
+            "remove history from drop, or set history.render to none",
+        )
 
     hook = None
     hook_code = b""
@@ -527,6 +591,8 @@ def load_mapping(path: Path) -> Mapping:
         markup_to=markup_to,
         neutralize_mentions=mentions,
         old_urls=old_urls,
+        rewrite_references=references,
         hook=hook,
+        history=history,
         lines=dict(data.key_lines),
     )

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 
 from migrator.errors import StagingError
+from migrator.mapping.references import display_payload
 from migrator.staging import Staging
 from migrator.staging import schema as s
 
@@ -257,6 +258,7 @@ def _summary_label(c: FieldChange) -> tuple[str, str]:
 
 def diff_payloads(old: dict[str, Any], new: dict[str, Any]) -> list[FieldChange]:
     """Field by field; comments and attachments matched by key, so an edit is not add + remove."""
+    old, new = display_payload(old), display_payload(new)
     a, b = _flat(old), _flat(new)
     names = [f for f in FIELD_ORDER if f in a or f in b]
     names += sorted((a.keys() | b.keys()) - set(names))

@@ -169,6 +169,7 @@ def plan(
     names: dict[str, set[str]] = {"project": set(), "user": set()}
     statuses: dict[str, str | None] = {}  # origin -> planned status, for the parent rule
     parents: dict[str, str] = {}  # child origin -> parent origin
+    referrers: dict[str, list[tuple[str, str]]] = {}  # origin -> (referring origin, as written)
     digest = hashlib.sha256()
     tickets = comments = 0
     progress.start("plan", staging.count_tickets())
@@ -201,6 +202,8 @@ def plan(
                 statuses[origin] = planned.payload.get("status")
                 if planned.payload.get("parent"):
                     parents[origin] = planned.payload["parent"]
+                for ref in planned.payload.get("refs", ()):
+                    referrers.setdefault(ref["origin"], []).append((origin, ref["text"]))
                 phash = payload_hash(planned.payload)
                 tickets += 1
                 comments += len(planned.payload["comments"])
@@ -222,6 +225,7 @@ def plan(
                 batch.clear()
             if parents:
                 _untangle_parents(conn, int(plan_id), parents, statuses, mapping, warnings)
+            _dangling_references(conn, int(plan_id), referrers, statuses, warnings)
             if unmapped:
                 # Raising inside the transaction rolls the whole plan back.
                 raise UnmappedValuesError(
@@ -295,6 +299,37 @@ def _untangle_parents(
             pt.update()
             .where(pt.c.plan_id == plan_id, pt.c.origin == child)
             .values(payload=payload, payload_hash=payload_hash(payload), warnings=notes)
+        )
+
+
+def _dangling_references(
+    conn: Any,
+    plan_id: int,
+    referrers: dict[str, list[tuple[str, str]]],
+    planned: dict[str, Any],
+    warnings: Counter[str],
+) -> None:
+    """References to tickets that are not in the plan stay as written: say so, per ticket."""
+    notes: dict[str, list[str]] = {}
+    for other, where in sorted(referrers.items()):
+        if other in planned:
+            continue
+        for origin, written in where:
+            notes.setdefault(origin, []).append(
+                f"unresolved-ticket: {written} ({other} is not in staging; kept as written)"
+            )
+    pt = s.planned_tickets
+    for origin, new in sorted(notes.items()):
+        row = conn.execute(
+            select(pt.c.warnings).where(pt.c.plan_id == plan_id, pt.c.origin == origin)
+        ).one()
+        current = list(row.warnings)
+        if not any(w.startswith("unresolved-ticket:") for w in current):
+            warnings["unresolved-ticket"] += 1
+        conn.execute(
+            pt.update()
+            .where(pt.c.plan_id == plan_id, pt.c.origin == origin)
+            .values(warnings=current + list(dict.fromkeys(new)))
         )
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import or_, select
 from migrator import __version__
 from migrator.errors import ConfigError, MigratorError
 from migrator.mapping import Mapping, load_mapping
+from migrator.mapping.references import display_payload
 from migrator.plan.compare import find_plan, utc
 from migrator.staging import Staging
 from migrator.staging import schema as s
@@ -287,7 +288,7 @@ def _preview(
     row: Any, reasons: list[str], sources: dict[str, tuple[str, ...]] | None
 ) -> dict[str, Any]:
     """One ticket side by side: the staged source fields beside the payload the loader sends."""
-    p: dict[str, Any] = row.payload
+    p: dict[str, Any] = display_payload(row.payload)
     src: dict[str, Any] = row.canonical or {}
     read = p.get("source") or {}
 

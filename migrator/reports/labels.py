@@ -206,6 +206,10 @@ EN: dict[str, str] = {
     "warning.markup-literal": "wiki markup with no target equivalent, kept as a literal block",
     "warning.markup-approximate": "wiki markup converted approximately",
     "warning.category-first": "several components: the first became the category",
+    "warning.unresolved-ticket": "reference to a ticket that is not migrated (kept as written)",
+    "warning.unresolved-changeset": "reference to a changeset (kept as written)",
+    "warning.unresolved-wiki": "reference to a wiki page (kept as written)",
+    "warning.unresolved-url": "link into the old tracker (kept as written)",
 }
 
 JA: dict[str, str] = {
@@ -390,6 +394,10 @@ JA: dict[str, str] = {
     "（そのままのブロックとして保持）",
     "warning.markup-approximate": "おおよその変換にとどまった Wiki 記法",
     "warning.category-first": "複数のコンポーネントのうち最初のものをカテゴリに設定",
+    "warning.unresolved-ticket": "移行しないチケットへの参照（記載のまま）",
+    "warning.unresolved-changeset": "チェンジセットへの参照（記載のまま）",
+    "warning.unresolved-wiki": "Wiki ページへの参照（記載のまま）",
+    "warning.unresolved-url": "旧トラッカー内へのリンク（記載のまま）",
 }
 
 CATALOGS: dict[str, dict[str, str]] = {"en": EN, "ja": JA}

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from migrator.connectors.redmine import RELATION
+from migrator.mapping.references import render_references
 from migrator.model import normalize_text
 from migrator.staging import Staging
 from migrator.verify.verifier import links_by_source
@@ -54,13 +55,27 @@ def assert_exactly_once(redmine_admin: Any, project: str, payloads: list[dict[st
                 by_origin.setdefault(cf["value"], []).append(issue["id"])
     assert {o: len(ids) for o, ids in by_origin.items() if len(ids) != 1} == {}
     assert sorted(by_origin) == sorted(p["origin"] for p in payloads)
+    new_ids = {o: ids[0] for o, ids in by_origin.items()}
+
+    def final(p: dict[str, Any], text: str) -> str:
+        """The text with every reference as the new number (all tickets are loaded)."""
+        return normalize_text(
+            render_references(
+                text,
+                p.get("refs", []),
+                lambda o: f"#{new_ids[o]}" if o in new_ids else None,
+                lambda written: f"!{written}",  # Redmine's escape: not a link
+            )
+        )
+
     for p in payloads:
         notes = Counter(
             normalize_text(j["notes"]) for j in redmine_admin.journals(by_origin[p["origin"]][0])
         )
-        want = Counter(normalize_text(c["body"]) for c in p["comments"])
+        want = Counter(final(p, c["body"]) for c in p["comments"])
         assert notes == want, p["origin"]
         issue = next(i for i in issues if i["id"] == by_origin[p["origin"]][0])
+        assert normalize_text(issue["description"]) == final(p, p["description"]), p["origin"]
         assert issue["status"]["name"] == p["status"], p["origin"]
         files = redmine_admin.get(f"/issues/{issue['id']}.json", include="attachments")["issue"]
         got = sorted(
@@ -84,6 +99,8 @@ def assert_exactly_once(redmine_admin: Any, project: str, payloads: list[dict[st
         assert (origin_of[str(parent["id"])] if parent else None) == p.get("parent"), p["origin"]
     assert any(p["attachments"] for p in payloads)
     assert any(expected.values()) and any(p.get("parent") for p in payloads)
+    # References to tickets created later: rewritten after the fact, exactly once too.
+    assert any(r["origin"] > p["origin"] for p in payloads for r in p.get("refs", []))
 
 
 @pytest.mark.parametrize("seed", [1])

@@ -9,7 +9,7 @@ import pytest
 
 from migrator.errors import PlanError
 from migrator.mapping import apply, load_mapping
-from migrator.model import Comment, Ticket
+from migrator.model import Change, Comment, Ticket
 
 DOC = Path(__file__).parents[2] / "docs" / "mapping.md"
 EXAMPLES = re.findall(r"```yaml\n(.*?)```", DOC.read_text(encoding="utf-8"), re.DOTALL)
@@ -57,7 +57,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_there_are_examples() -> None:
-    assert len(EXAMPLES) == 3
+    assert len(EXAMPLES) == 5
 
 
 def test_complete_example(tmp_path: Path) -> None:
@@ -91,3 +91,52 @@ def test_hook_example(tmp_path: Path) -> None:
     assert m2.digest != digest  # the hook is part of the mapping's identity
     with pytest.raises(PlanError, match=r"mapping hook failed on trac:demo#7: ValueError"):
         apply(m2, ticket())
+
+
+def test_history_example(tmp_path: Path) -> None:
+    m = load_mapping(write(tmp_path, EXAMPLES[3]))
+    comment_time = "2016-03-02T00:00:00Z"  # tanaka's comment in ticket()
+    t = ticket(
+        history=[
+            Change(comment_time, "tanaka", "status", "new", "accepted"),
+            Change(comment_time, "tanaka", "owner", "alice", "tanaka"),
+            Change(comment_time, "tanaka", "keywords", "", "login"),  # not in history.fields
+            Change("2016-03-03T00:00:00Z", "alice", "milestone", "1.0", ""),
+            Change("2016-03-04T00:00:00Z", "alice", "description", "old", "new"),
+        ]
+    )
+    comments = apply(m, t).payload["comments"]
+    # The rendering shown in the text, word for word.
+    shown = re.search(r"```text\n(.*?)```", DOC.read_text(encoding="utf-8"), re.DOTALL)
+    assert shown is not None
+    assert comments[0]["body"] == shown.group(1).strip()
+    assert [c["key"] for c in comments] == [
+        "trac:demo#7/comment/1",
+        "trac:demo#7/history/2016-03-03T00:00:00Z/0",
+    ]
+    assert comments[1]["author"] == "asmith"
+    assert comments[1]["body"].endswith("\n\n* milestone: 1.0 → (empty)")
+
+
+def test_references_example(tmp_path: Path) -> None:
+    """Ticket references become placeholders, shown as ``#12→`` in the dry run."""
+    from migrator.mapping.references import display_payload
+
+    m = load_mapping(write(tmp_path, EXAMPLES[4]))
+    description = (
+        "Same as #12 and [ticket:13 the login bug], see "
+        "https://trac.example.com/project/ticket/14, r200 and {{{#15}}}"
+    )
+    planned = apply(m, ticket(description=description))
+    shown = display_payload(planned.payload)["description"]
+    assert "Same as #12→ and the login bug (#13→), see #14→, r200 and @#15@" in shown
+    assert [r["origin"] for r in planned.payload["refs"]] == [
+        "trac:demo#12",
+        "trac:demo#13",
+        "trac:demo#14",
+    ]
+    assert any(w.startswith("unresolved-changeset: r200") for w in planned.warnings)
+    kept = load_mapping(
+        write(tmp_path, EXAMPLES[4].replace("references: rewrite", "references: keep"))
+    )
+    assert "Same as #12 and" in apply(kept, ticket(description=description)).payload["description"]

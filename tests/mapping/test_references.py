@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from migrator.mapping.markup import convert
-from migrator.mapping.references import neutralize_mentions, rewrite_references
+from migrator.mapping.references import (
+    display_payload,
+    neutralize_mentions,
+    reference_token,
+    render_references,
+    rendering_pattern,
+    rewrite_references,
+)
 
 OLD = ["https://trac.example.com/", "http://old.example.com/trac"]
 IDS = {"123": "#456", "7": "#8", "3": "#30"}
@@ -182,3 +189,51 @@ def test_neutralized_mentions_survive_conversion() -> None:
     text = neutralize_mentions("'''@bob''' said", {})
     for target in ("markdown", "textile", "jira", "plain"):
         assert "＠bob" in convert(text, "trac", target).text
+
+
+# --------------------------------------------------------------------------- placeholders
+
+REFS = [{"origin": "trac:x#12", "text": "#12"}, {"origin": "trac:x#13", "text": "#13"}]
+TEMPLATE = f"see {reference_token(0)} and {reference_token(1)} (comment 2)"
+
+
+def _inert(written: str) -> str:
+    return f"!{written}"
+
+
+def test_placeholders_render_with_the_id_map_or_inert() -> None:
+    ids = {"trac:x#12": "#501"}
+    assert render_references(TEMPLATE, REFS, ids.get, _inert) == "see #501 and !#13 (comment 2)"
+    assert render_references("no refs", REFS, ids.get, _inert) == "no refs"
+
+
+def test_a_placeholder_survives_every_markup_conversion() -> None:
+    for target in ("textile", "markdown", "jira", "plain"):
+        converted = convert(f"'''bold''' {TEMPLATE}", "trac", target).text
+        assert render_references(converted, REFS, lambda o: "#9", _inert).count("#9") == 2, target
+
+
+def test_the_rendering_pattern_finds_what_any_earlier_id_map_wrote() -> None:
+    """Sent when #13 was not loaded, looked for after it was: still the same comment."""
+    now = {"trac:x#12": "#501", "trac:x#13": "#502"}
+    pattern = rendering_pattern(TEMPLATE, REFS, now.get, _inert)
+    for written in (
+        "see !#12 and !#13 (comment 2)",
+        "see #501 and !#13 (comment 2)",
+        "see #501 and #502 (comment 2)",
+    ):
+        assert pattern.fullmatch(written), written
+    for other in ("see #501 and #503 (comment 2)", "see #501 and #502", "see 501 and 502"):
+        assert pattern.fullmatch(other) is None, other
+
+
+def test_the_dry_run_shows_where_numbers_will_go() -> None:
+    payload = {
+        "description": TEMPLATE,
+        "comments": [{"key": "k", "body": f"{reference_token(1)}"}],
+        "refs": REFS,
+    }
+    shown = display_payload(payload)
+    assert shown["description"] == "see #12→ and #13→ (comment 2)"
+    assert shown["comments"][0]["body"] == "#13→"
+    assert "refs" not in shown

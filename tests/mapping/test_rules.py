@@ -140,6 +140,8 @@ def test_text_survives_and_long_title_is_kept_in_the_text(tmp_path: Path) -> Non
         (VALID + "templates: {subject: '{colour} {title}'}\n", "unknown placeholder {colour}"),
         (VALID + "text: {markup: html}\n", "text.markup must be one of"),
         (VALID + "text: {mentions: shout}\n", "text.mentions must be neutralize or keep"),
+        (VALID + "text: {references: drop}\n", "text.references must be rewrite or keep"),
+        (VALID + "text: {refs: keep}\n", "text.refs: unknown key; expected markup, mentions"),
         (VALID + "custom_fields: {Customer: {map: {a: b}}}\n", "custom_fields.Customer.from"),
         (VALID.replace("  map: {alice: asmith, ghost: null}", "  file: nope.csv"), "cannot read"),
         (VALID + "hook: nope.py\n", "hook module cannot be read"),
@@ -203,3 +205,27 @@ def test_rules_route_tickets_to_other_projects_and_fallback_acts_for_unmapped(
     assert docs["author"] == "migration-bot" and docs["assignee"] is None
     assert "originally by ghost" in docs["description"]
     assert apply(m, ticket(components=["core"])).payload["project"] == "demo"
+
+
+def test_original_times_can_go_to_custom_fields(tmp_path: Path) -> None:
+    """Redmine's REST API cannot set creation times: custom fields can hold them."""
+    text = VALID + (
+        'custom_fields:\n  Original created: {template: "{created}"}\n'
+        '  Original updated: {template: "{updated}"}\n'
+    )
+    ticket = Ticket(
+        origin="trac:demo#3",
+        source_id="3",
+        project="demo",
+        title="t",
+        type="defect",
+        status="new",
+        priority="major",
+        created="2016-03-01T12:00:00Z",
+        updated="2017-05-02T08:30:00Z",
+    )
+    payload = apply(load_mapping(write(tmp_path, text)), ticket).payload
+    assert payload["custom_fields"] == {
+        "Original created": "2016-03-01T12:00:00Z",
+        "Original updated": "2017-05-02T08:30:00Z",
+    }
