@@ -42,9 +42,10 @@ class AmbiguousWriteError(TargetError):
 
 
 class RetriableHTTPError(Exception):
-    def __init__(self, response: requests.Response):
+    def __init__(self, response: requests.Response, *, throttled: bool = False):
         super().__init__(f"HTTP {response.status_code}")
         self.response = response
+        self.throttled = throttled  # refused by a rate limit: certainly not applied
 
 
 def _retry_after(response: requests.Response | None) -> float | None:
@@ -70,7 +71,7 @@ def _is_retriable(exc: BaseException) -> bool:
 def _is_safe_to_resend(exc: BaseException) -> bool:
     """For writes: retry only what the server certainly did not apply."""
     if isinstance(exc, RetriableHTTPError):
-        return exc.response.status_code in (429, 503)
+        return exc.throttled or exc.response.status_code in (429, 503)
     return isinstance(exc, requests.ConnectTimeout) or (
         isinstance(exc, requests.ConnectionError) and "refused" in str(exc).lower()
     )
@@ -130,6 +131,9 @@ class HttpClient:
     """A requests session bound to one base URL, with retries and redaction.
 
     ``what`` names the remote in error messages ("Redmine at http://...").
+    ``throttled`` recognises a rate-limit refusal that is not a 429 (GitHub answers
+    403 with ``Retry-After`` or ``X-RateLimit-Remaining: 0``): it is retried like a
+    429, writes included, since the server applied nothing.
     """
 
     base_url: str
@@ -140,6 +144,7 @@ class HttpClient:
     attempts: int = 5
     max_wait: float = 30.0
     governor: RateGovernor | None = None
+    throttled: Callable[[requests.Response], bool] | None = None
 
     def __post_init__(self) -> None:
         self.session = requests.Session()
@@ -193,6 +198,11 @@ class HttpClient:
             if response.status_code in RETRIABLE_STATUS:
                 log.info("%s %s -> %s, will retry", method, path, response.status_code)
                 raise RetriableHTTPError(response)
+            if self.throttled is not None and self.throttled(response):
+                log.info(
+                    "%s %s -> %s (rate limited), will retry", method, path, response.status_code
+                )
+                raise RetriableHTTPError(response, throttled=True)
             return response
 
         try:
@@ -210,6 +220,12 @@ class HttpClient:
                 f"{self.what}: {method} {path} may or may not have been applied "
                 f"({self.redact(_short(exc))})",
                 remedy="migrator checks the target before writing again",
+            )
+        if isinstance(exc, RetriableHTTPError) and exc.throttled:
+            return TargetError(
+                f"{self.what} kept refusing {method} {path} for its rate limit "
+                f"(HTTP {exc.response.status_code})",
+                remedy="lower [target] rate_limit, or wait for the limit to reset and run again",
             )
         if isinstance(exc, RetriableHTTPError):
             return TargetError(

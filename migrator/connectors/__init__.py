@@ -22,7 +22,7 @@ from migrator.model import iso
 from migrator.staging.blobs import BlobStore
 
 SOURCES = ("trac", "roundup", "csv", "xlsx", "redmine")
-TARGETS = ("redmine", "roundup")
+TARGETS = ("redmine", "roundup", "github")
 
 _RANGE = re.compile(r"(\d+)\s*-\s*(\d+)")
 
@@ -182,6 +182,12 @@ def make_target(config: Config, *, governor: RateGovernor | None = None) -> Targ
         from migrator.connectors import roundup_target
 
         return roundup_target.from_config(
+            config.target, config.base, BlobStore(config.blobs_dir), governor=governor
+        )
+    if kind == "github":
+        from migrator.connectors import github
+
+        return github.from_config(
             config.target, config.base, BlobStore(config.blobs_dir), governor=governor
         )
     raise ConfigError(
