@@ -264,9 +264,10 @@ class GitHubTarget:
         self._assignable: dict[str, bool] = {}
         self._ids: dict[str, int] = {}  # issue number -> issue id (relations take ids)
         self._branch_ready = False
-        # The listing find_by_origin reads: issue number -> origin, and where to go on.
+        # The listing find_by_origin reads: issue number -> origin, and the newest
+        # update seen in it (the next listing starts a little before).
         self._origins: dict[str, str | None] = {}
-        self._listed_until: str | None = None
+        self._newest: str | None = None
         # GitHub sets every author and time itself; statuses need a second request.
         self.capabilities = Capabilities(
             set_author=False, set_timestamps=False, set_status_on_create=False
@@ -516,9 +517,9 @@ class GitHubTarget:
         forward (skipped).  Pull requests share the numbering and are skipped.
         """
         params: dict[str, Any] = {"state": "all", "sort": "created", "direction": "asc"}
-        if self._listed_until is not None:
-            params["since"] = self._listed_until
-        newest = self._listed_until
+        if self._newest is not None:
+            params["since"] = _earlier(self._newest, SINCE_MARGIN_SECONDS)
+        newest = self._newest
         for issue in self._pages(f"{self._base}/issues", params):
             if "pull_request" in issue:
                 continue
@@ -528,8 +529,7 @@ class GitHubTarget:
             updated = str(issue.get("updated_at") or "")
             if updated and (newest is None or updated > newest):
                 newest = updated
-        if newest is not None:
-            self._listed_until = _earlier(newest, SINCE_MARGIN_SECONDS)
+        self._newest = newest
 
     def find_by_origin(self, origin: str) -> str | None:
         self.preflight()

@@ -278,6 +278,7 @@ class GitHubDouble:
         self.faults: list[Fault] = []
         self.violations: list[str] = []
         self.log: list[tuple[str, str, int]] = []  # (operationId or method path, status)
+        self.queries: list[tuple[str, dict[str, str]]] = []  # (operationId, query) of each
         self.validated = 0  # answers checked against the described response schema
         self._answered: dict[tuple[str, int], int] = {}
         self.issues: dict[int, Issue] = {}
@@ -399,6 +400,7 @@ class GitHubDouble:
             return GitHubError(422, "Validation Failed", [{"message": p} for p in problems]).answer
         body = json.loads(data) if data else None
         args = dict(parse_qsl(query, keep_blank_values=True))
+        self.queries.append((route.operation_id, args))
         try:
             operation = getattr(self, "op_" + re.sub(r"\W", "_", route.operation_id))
         except AttributeError:

@@ -38,7 +38,7 @@ from migrator.secrets import Secret
 from migrator.staging import Staging
 from migrator.staging.blobs import BlobStore
 from tests.cli_runner import run
-from tests.doubles.github_api import Fault, GitHubDouble
+from tests.doubles.github_api import Fault, GitHubDouble, Issue
 
 pytestmark = [pytest.mark.github, pytest.mark.trac]
 
@@ -390,6 +390,14 @@ def test_bodies_attachments_relations_and_rollback(
     b = target.create_ticket({**_payload("api:x#2", blobs), "status": "in progress"})
     assert target.find_by_origin("api:x#1") == a
     assert target.find_by_origin("api:x#") is None  # exact, not a prefix
+    # Later lookups read only what changed since, a minute early; and see other writers.
+    other = double.issues[int(a)]
+    double.issues[99] = Issue(99, 99, "t", "x\n\n<!-- migrator-origin: api:x#9 -->", "someone")
+    assert target.find_by_origin("api:x#9") == "99"
+    assert target.find_by_origin("api:x#9") == "99"
+    since = [q.get("since") for op, q in double.queries if op == "issues/list-for-repo"]
+    assert since[0] is None and since[1] is not None and since[1] < other.updated_at
+    assert len(set(since[1:])) == 1  # the newest issue seen did not change: neither does since
     back = target.read_back(a)
     assert back.origin == "api:x#1"
     assert back.fields["status"] == "duplicate"
