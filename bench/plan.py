@@ -93,27 +93,35 @@ def fill(staging: Staging, n: int) -> None:
             conn.execute(s.source_tickets.insert(), rows)
 
 
-def run_plan(directory: Path) -> Measured:
+def run_plan(directory: Path, config: str = "migration.toml") -> Measured:
     migrator = str(Path(sys.executable).with_name("migrator"))
-    return run([migrator, "plan", "-q", "-c", str(directory / "migration.toml")])
+    return run([migrator, "plan", "-q", "-c", str(directory / config)])
 
 
 def measure(n: int, workdir: Path) -> dict[str, float]:
     directory = workdir / f"n{n}"
     directory.mkdir()
-    (directory / "migration.toml").write_text(
-        '[source]\ntype = "trac"\nenv = "unused"\n'
-        '[target]\ntype = "redmine"\nurl = "http://127.0.0.1:9"\napi_key = "$env:UNUSED"\n'
-        f'[mapping]\nfile = "{MAPPING.as_posix()}"\n'.replace("demo", "bench"),
-        encoding="utf-8",
-    )
+    # The same staging planned twice: with the shipped mapping, and with reference
+    # rewriting off, to show what rewriting costs.
+    keep = directory / "mapping-keep.yaml"
+    text = MAPPING.read_text(encoding="utf-8")
+    keep.write_text(text.replace("references: rewrite", "references: keep"), encoding="utf-8")
+    for config, mapping in (("migration.toml", MAPPING), ("migration-keep.toml", keep)):
+        (directory / config).write_text(
+            '[source]\ntype = "trac"\nenv = "unused"\n'
+            '[target]\ntype = "redmine"\nurl = "http://127.0.0.1:9"\napi_key = "$env:UNUSED"\n'
+            f'[mapping]\nfile = "{mapping.as_posix()}"\n'.replace("demo", "bench"),
+            encoding="utf-8",
+        )
     staging = Staging(f"sqlite:///{directory / 'staging.sqlite'}")
     t0 = time.perf_counter()
     fill(staging, n)
     staging.close()
     fill_s = time.perf_counter() - t0
     m = run_plan(directory)
+    kept = run_plan(directory, "migration-keep.toml")
     return {
+        "keep_s": kept.seconds,
         "tickets": n,
         "fill_s": fill_s,
         "plan_s": m.seconds,
@@ -128,7 +136,10 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--sizes", default="10000,100000", help="ticket counts, ascending")
     args = parser.parse_args(argv)
     print(f"plan: synthetic staging, {COMMENTS_PER_TICKET} comments/ticket, shipped mapping")
-    print(f"{'tickets':>8} {'plan s':>8} {'tickets/s':>10} {'peak RSS MB':>12} {'+workers MB':>12}")
+    print(
+        f"{'tickets':>8} {'plan s':>8} {'tickets/s':>10} {'peak RSS MB':>12} {'+workers MB':>12}"
+        f" {'refs kept s':>12}"
+    )
     rows = []
     with tempfile.TemporaryDirectory(prefix="migrator-bench-plan-") as tmp:
         for n in (int(x) for x in args.sizes.split(",")):
@@ -136,7 +147,7 @@ def main(argv: list[str]) -> None:
             rows.append(r)
             print(
                 f"{n:>8} {r['plan_s']:>8.1f} {r['tps']:>10.0f} {r['rss_mb']:>12.0f} "
-                f"{r['tree_mb']:>12.0f}",
+                f"{r['tree_mb']:>12.0f} {r['keep_s']:>12.1f}",
                 flush=True,
             )
     if len(rows) > 1:
@@ -145,6 +156,11 @@ def main(argv: list[str]) -> None:
             f"x{b['tickets'] / a['tickets']:.0f} tickets: time x{b['plan_s'] / a['plan_s']:.1f}, "
             f"RSS {a['rss_mb']:.0f} -> {b['rss_mb']:.0f} MB, "
             f"with workers {a['tree_mb']:.0f} -> {b['tree_mb']:.0f} MB"
+        )
+    for r in rows:
+        print(
+            f"{r['tickets']} tickets: reference rewriting costs "
+            f"x{r['plan_s'] / r['keep_s']:.2f} the time of a plan without it"
         )
 
 

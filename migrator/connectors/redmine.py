@@ -245,6 +245,7 @@ class RedmineTarget:
         assignee = self._id("user", payload["assignee"]) if payload.get("assignee") else None
         if assignee is not None:
             issue["assigned_to_id"] = assignee
+        issue.update(_attributes(payload))
         response = self.http.request(
             "POST",
             "/issues.json",
@@ -433,6 +434,14 @@ class RedmineTarget:
                 if r["issue_id"] == issue["id"] and r["relation_type"] in kinds
             ),
             "parent": str(issue["parent"]["id"]) if issue.get("parent") else None,
+            # In the plan's spelling (engine.ATTRIBUTES), to compare equal.
+            "private": "yes" if issue.get("is_private") else "no",
+            "start_date": issue.get("start_date"),
+            "due_date": issue.get("due_date"),
+            "done_ratio": str(issue.get("done_ratio") or 0),
+            "estimated_hours": f"{issue['estimated_hours']:g}"
+            if issue.get("estimated_hours") is not None
+            else None,
         }
         notes = [j["notes"] for j in issue.get("journals", []) if j.get("notes")]
         files = [
@@ -458,6 +467,21 @@ class RedmineTarget:
 
     def close(self) -> None:
         self.http.session.close()
+
+
+def _attributes(payload: dict[str, Any]) -> dict[str, Any]:
+    """Issue attributes the plan sets, in Redmine's types (the plan normalised them)."""
+    out: dict[str, Any] = {}
+    if payload.get("private"):
+        out["is_private"] = payload["private"] == "yes"
+    for name in ("start_date", "due_date"):
+        if payload.get(name):
+            out[name] = payload[name]
+    if payload.get("done_ratio"):
+        out["done_ratio"] = int(payload["done_ratio"])
+    if payload.get("estimated_hours"):
+        out["estimated_hours"] = float(payload["estimated_hours"])
+    return out
 
 
 def from_config(

@@ -54,6 +54,7 @@ from migrator.connectors.settings import login, transport
 from migrator.errors import ConfigError, PermanentTargetError, TargetError
 from migrator.http import HttpClient, RateGovernor
 from migrator.mapping.references import later_references
+from migrator.mapping.rules import ATTRIBUTE_VALUES
 from migrator.model import parse_iso
 from migrator.secrets import Redactor, Secret
 from migrator.staging.blobs import BlobStore
@@ -425,7 +426,7 @@ class RoundupTarget:
             missing = sorted(names.get(kind, set()) - set(self._meta[kind]))
             if missing:
                 problems.append(f"{kind} not in Roundup: {', '.join(missing)}")
-        for kind in ("category", "version"):
+        for kind in ("category", "version", *ATTRIBUTE_VALUES):
             if names.get(kind):
                 problems.append(
                     f"Roundup issues have no {kind}: remove values.{kind} from the mapping "

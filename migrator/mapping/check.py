@@ -70,7 +70,8 @@ def check(
             src = " / ".join(v for v in (field_value(ticket, r) for r in reads) if v) or "(empty)"
             got = p.get(fld) if fld in mapping.values else p["custom_fields"].get(fld)
             pairs.setdefault(fld, Counter())[(src, got or "(none)")] += 1
-            if got and fld in ("tracker", "status", "priority"):
+            if got and fld in mapping.values:
+                # Every name the plan would use, routed projects included (as the load checks).
                 names.setdefault(fld, set()).add(got)
         for cf in p["custom_fields"]:
             names.setdefault("custom_field", set()).add(cf)

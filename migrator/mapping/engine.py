@@ -8,7 +8,9 @@ ids differ between a rehearsal and the real run.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, date
 from typing import Any
 
 from migrator.errors import PlanError
@@ -17,6 +19,8 @@ from migrator.mapping.rules import CARRIED_FIELDS, SOURCE_FIELDS, Mapping, rende
 from migrator.model import Ticket, parse_iso
 
 MAX_SUBJECT = 255
+_TRUE = {"1", "true", "yes", "y", "on", "t"}
+_FALSE = {"0", "false", "no", "n", "off", "f", ""}
 # Source fields the reports show next to what they became.
 REPORTED = ("type", "status", "resolution", "priority")
 
@@ -26,6 +30,48 @@ class Planned:
     payload: dict[str, Any]
     warnings: list[str] = field(default_factory=list)  # "kind: detail"
     unmapped: list[tuple[str, str]] = field(default_factory=list)  # (field, value)
+
+
+def _private(value: str) -> str | None:
+    v = value.strip().lower()
+    return "yes" if v in _TRUE else "no" if v in _FALSE else None
+
+
+def _date(value: str) -> str | None:
+    t = parse_iso(value.strip()) if len(value.strip()) > 10 else None
+    if t is not None:
+        return (t.astimezone(UTC) if t.tzinfo else t).date().isoformat()
+    try:
+        return date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        return None
+
+
+def _percent(value: str) -> str | None:
+    try:
+        n = float(value.strip().rstrip("%"))
+    except ValueError:
+        return None
+    return str(int(n)) if 0 <= n <= 100 else None
+
+
+def _hours(value: str) -> str | None:
+    try:
+        n = float(value.strip())
+    except ValueError:
+        return None
+    return f"{n:g}" if n >= 0 else None
+
+
+# Issue attributes: one spelling per value, so a plan compares equal to what the target
+# reads back ("yes"/"no", YYYY-MM-DD, whole percent, hours without trailing zeros).
+ATTRIBUTES: dict[str, tuple[Callable[[str], str | None], str]] = {
+    "private": (_private, "yes or no"),
+    "start_date": (_date, "a date (YYYY-MM-DD)"),
+    "due_date": (_date, "a date (YYYY-MM-DD)"),
+    "done_ratio": (_percent, "a percentage from 0 to 100"),
+    "estimated_hours": (_hours, "a number of hours"),
+}
 
 
 def field_value(ticket: Ticket, name: str) -> str | None:
@@ -120,6 +166,7 @@ def apply(mapping: Mapping, ticket: Ticket) -> Planned:
     values = {name: field_value(ticket, name) for name in sorted(names)}
     values.update(id=ticket.source_id, origin=ticket.origin, project=ticket.project)
     out: dict[str, Any] = {"origin": ticket.origin, "project": mapping.project}
+    bad_values: list[str] = []
     # The source values the mapping read: the dry-run report and the cross tables show them.
     out["source"] = {k: v for k, v in sorted(values.items()) if v and k in names}
     for tfield, vm in mapping.values.items():
@@ -131,6 +178,15 @@ def apply(mapping: Mapping, ticket: Ticket) -> Planned:
         target = vm.lookup({**values, **first} if tfield == "category" else values)
         if target is None and not (vm.optional and not values.get(vm.source or "")):
             planned.unmapped.append((f"{tfield} <- {vm.source}", values.get(vm.source or "") or ""))
+        if target == "" and tfield in ATTRIBUTES:
+            target = None  # `default: ""`: leave the attribute unset
+        if target is not None and tfield in ATTRIBUTES:
+            normalise, expected = ATTRIBUTES[tfield]
+            written, target = target, normalise(target)
+            if target is None:
+                # Not silently lost: said in the plan, and kept in the text.
+                planned.warnings.append(f"bad-value: {tfield} {written!r} is not {expected}")
+                bad_values.append(f"* {tfield}: {written}")
         out[tfield] = target
     if len(ticket.components) > 1 and "category" in mapping.values:
         planned.warnings.append(
@@ -184,6 +240,7 @@ def apply(mapping: Mapping, ticket: Ticket) -> Planned:
             preserved.append(f"* {name}: {value}")
     if ticket.assignee and out["assignee"] is None:
         preserved.append(f"* assignee: {ticket.assignee}")
+    preserved += bad_values
     body = [*head, "", text(ticket.description)] if ticket.description else head
     if preserved:
         body += ["", "---", "", "Fields of the original ticket:", "", *preserved]

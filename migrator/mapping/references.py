@@ -203,6 +203,16 @@ def _pattern(source_kind: str, syntax: str, old_urls: tuple[str, ...]) -> re.Pat
     return re.compile("|".join(parts))
 
 
+# Something that may start a reference, per source: most texts have none, and skipping
+# them is most of the speed of planning (a superset of what the patterns above match).
+_TRIGGERS = {
+    "trac": re.compile(r"#\d|ticket:|comment:|changeset:|wiki:|\[\d|(?<![\w!])r\d|://"),
+    "redmine": re.compile(r"#\d|(?<![\w!:])r\d|commit:|\[\[|://"),
+    "roundup": re.compile(r"issue\d|://"),
+}
+_ANY_TRIGGER = re.compile(r"#\d|://")
+
+
 def rewrite_references(
     text: str,
     syntax: str,
@@ -224,7 +234,7 @@ def rewrite_references(
     appearance.  Run it on the source text before :func:`markup.convert`: the
     replacements are plain text and survive any conversion.
     """
-    if not text:
+    if not text or not _TRIGGERS.get(source_kind, _ANY_TRIGGER).search(text):
         return text, []
     pattern = _pattern(source_kind, syntax, tuple(old_urls))
     reports: dict[str, None] = {}

@@ -21,8 +21,11 @@ from migrator.mapping.yamlfile import Located, load_yaml
 
 # Target fields whose value comes from a value map; the first three are required.
 REQUIRED_VALUES = ("tracker", "status", "priority")
+# Issue attributes a target may set, each normalised at plan time (see engine.ATTRIBUTES):
+# a private ticket that arrives public is a leak, and dates and effort are data.
+ATTRIBUTE_VALUES = ("private", "start_date", "due_date", "done_ratio", "estimated_hours")
 # "project" routes tickets to other projects than target.project (e.g. component: docs).
-VALUE_FIELDS = (*REQUIRED_VALUES, "category", "version", "project")
+VALUE_FIELDS = (*REQUIRED_VALUES, "category", "version", "project", *ATTRIBUTE_VALUES)
 MARKUPS = ("plain", "trac", "textile", "markdown", "jira")
 # How field-change history reaches the target: not at all, or as short lists in journals.
 HISTORY_RENDERS = ("none", "compact")

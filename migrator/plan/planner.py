@@ -169,7 +169,7 @@ def plan(
     names: dict[str, set[str]] = {"project": set(), "user": set()}
     statuses: dict[str, str | None] = {}  # origin -> planned status, for the parent rule
     parents: dict[str, str] = {}  # child origin -> parent origin
-    referrers: dict[str, list[tuple[str, str]]] = {}  # origin -> (referring origin, as written)
+    referenced: set[str] = set()  # origins the texts refer to
     digest = hashlib.sha256()
     tickets = comments = 0
     progress.start("plan", staging.count_tickets())
@@ -202,8 +202,7 @@ def plan(
                 statuses[origin] = planned.payload.get("status")
                 if planned.payload.get("parent"):
                     parents[origin] = planned.payload["parent"]
-                for ref in planned.payload.get("refs", ()):
-                    referrers.setdefault(ref["origin"], []).append((origin, ref["text"]))
+                referenced.update(ref["origin"] for ref in planned.payload.get("refs", ()))
                 phash = payload_hash(planned.payload)
                 tickets += 1
                 comments += len(planned.payload["comments"])
@@ -225,18 +224,22 @@ def plan(
                 batch.clear()
             if parents:
                 _untangle_parents(conn, int(plan_id), parents, statuses, mapping, warnings)
-            _dangling_references(conn, int(plan_id), referrers, statuses, warnings)
+            missing = referenced - statuses.keys()
+            if missing:
+                _dangling_references(conn, int(plan_id), missing, warnings)
             if unmapped:
                 # Raising inside the transaction rolls the whole plan back.
                 raise UnmappedValuesError(
                     [(f, v, n, examples[(f, v)]) for (f, v), n in sorted(unmapped.items())],
                     mapping,
                 )
-            # The digest covers the final payloads, in origin order.
+            # The digest covers the final payloads, in origin order.  Streamed (a server-side
+            # cursor on PostgreSQL), so memory does not grow with the plan.
             for o, h in conn.execute(
                 select(s.planned_tickets.c.origin, s.planned_tickets.c.payload_hash)
                 .where(s.planned_tickets.c.plan_id == plan_id)
                 .order_by(s.planned_tickets.c.origin)
+                .execution_options(yield_per=5000)
             ):
                 digest.update(f"{o}\0{h}\n".encode())
             summary = PlanSummary(
@@ -303,34 +306,40 @@ def _untangle_parents(
 
 
 def _dangling_references(
-    conn: Any,
-    plan_id: int,
-    referrers: dict[str, list[tuple[str, str]]],
-    planned: dict[str, Any],
-    warnings: Counter[str],
+    conn: Any, plan_id: int, missing: set[str], warnings: Counter[str]
 ) -> None:
-    """References to tickets that are not in the plan stay as written: say so, per ticket."""
-    notes: dict[str, list[str]] = {}
-    for other, where in sorted(referrers.items()):
-        if other in planned:
-            continue
-        for origin, written in where:
-            notes.setdefault(origin, []).append(
-                f"unresolved-ticket: {written} ({other} is not in staging; kept as written)"
-            )
+    """References to tickets that are not in the plan stay as written: say so, per ticket.
+
+    Rare enough (a partial extract, a deleted ticket) to look for them with a second
+    read of the plan rather than hold every reference in memory during the first.
+    """
     pt = s.planned_tickets
-    for origin, new in sorted(notes.items()):
-        row = conn.execute(
-            select(pt.c.warnings).where(pt.c.plan_id == plan_id, pt.c.origin == origin)
-        ).one()
-        current = list(row.warnings)
-        if not any(w.startswith("unresolved-ticket:") for w in current):
+    last = ""
+    while True:
+        rows = conn.execute(
+            select(pt.c.origin, pt.c.payload, pt.c.warnings)
+            .where(pt.c.plan_id == plan_id, pt.c.origin > last)
+            .order_by(pt.c.origin)
+            .limit(500)
+        ).all()
+        if not rows:
+            return
+        last = rows[-1].origin
+        for row in rows:
+            notes = [
+                f"unresolved-ticket: {ref['text']} ({ref['origin']} is not in staging; "
+                "kept as written)"
+                for ref in row.payload.get("refs", ())
+                if ref["origin"] in missing
+            ]
+            if not notes:
+                continue
             warnings["unresolved-ticket"] += 1
-        conn.execute(
-            pt.update()
-            .where(pt.c.plan_id == plan_id, pt.c.origin == origin)
-            .values(warnings=current + list(dict.fromkeys(new)))
-        )
+            conn.execute(
+                pt.update()
+                .where(pt.c.plan_id == plan_id, pt.c.origin == row.origin)
+                .values(warnings=[*row.warnings, *notes])
+            )
 
 
 def _collect_names(names: dict[str, set[str]], payload: dict[str, Any], mapping: Mapping) -> None:

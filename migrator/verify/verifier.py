@@ -25,7 +25,17 @@ from migrator.staging.store import now
 
 COMPARED = ("subject", "description", "tracker", "status", "priority", "assignee")
 # Compared only when the plan sets them (the mapping may not route them).
-OPTIONAL = ("category", "version", "custom_fields", "watchers")
+OPTIONAL = (
+    "category",
+    "version",
+    "custom_fields",
+    "watchers",
+    "private",
+    "start_date",
+    "due_date",
+    "done_ratio",
+    "estimated_hours",
+)
 RUN = "verify.run"
 
 

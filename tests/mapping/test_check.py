@@ -42,6 +42,10 @@ def test_unmapped_values_and_missing_target_names_block(
     text = m.mapping.read_text(encoding="utf-8")
     text = text.replace("      task: Support\n", "").replace("reopened: New", "reopened: Frozen")
     text = text.replace("suzuki: suzuki", "suzuki: ghost")
+    # A project the tickets are routed to is checked like target.project.
+    assert text.count("\nvalues:\n") == 1
+    route = "\nvalues:\n  project: {from: type, map: {defect: no-such-project}, default: ''}\n"
+    text = text.replace("\nvalues:\n", route)
     m.mapping.write_text(text, encoding="utf-8")
     result = run(m.config, "check")
     assert result.exit_code == 1
@@ -49,5 +53,6 @@ def test_unmapped_values_and_missing_target_names_block(
     assert "tracker <- type: 'task'" in result.output
     assert "status not in Redmine: Frozen" in result.output
     assert "ghost" in result.output and "users not in Redmine" in result.output
+    assert "project 'no-such-project' not found" in result.output
     offline = run(m.config, "check", "--offline")
     assert offline.exit_code == 1 and "Frozen" not in offline.output.split("unmapped values")[1]

@@ -229,3 +229,49 @@ def test_original_times_can_go_to_custom_fields(tmp_path: Path) -> None:
         "Original created": "2016-03-01T12:00:00Z",
         "Original updated": "2017-05-02T08:30:00Z",
     }
+
+
+def test_issue_attributes_are_spelt_one_way(tmp_path: Path) -> None:
+    text = VALID.replace(
+        "users:\n",
+        "  private: {from: custom.secret, keep: true}\n"
+        '  start_date: {template: "{created}"}\n'
+        "  due_date: {from: custom.due, keep: true}\n"
+        "  done_ratio: {from: custom.done, keep: true}\n"
+        "  estimated_hours: {from: custom.effort, keep: true}\n"
+        "users:\n",
+    )
+    mapping = load_mapping(write(tmp_path, text))
+
+    def plan(**custom: str) -> tuple[dict[str, object], list[str]]:
+        ticket = Ticket(
+            origin="trac:demo#4",
+            source_id="4",
+            project="demo",
+            title="t",
+            type="defect",
+            status="new",
+            priority="major",
+            created="2016-03-02T01:30:00+09:00",  # 2016-03-01 in UTC
+            custom=custom,
+        )
+        planned = apply(mapping, ticket)
+        return planned.payload, planned.warnings
+
+    p, warnings = plan(secret="True", due="2016-04-01", done="30.0", effort="2.50")
+    assert (p["private"], p["start_date"], p["due_date"]) == ("yes", "2016-03-01", "2016-04-01")
+    assert (p["done_ratio"], p["estimated_hours"]) == ("30", "2.5")
+    assert warnings == []
+    p, _ = plan(secret="0")
+    assert p["private"] == "no" and p["due_date"] is None  # absent stays unset
+    p, warnings = plan(secret="maybe", due="next week", done="120", effort="-1")
+    assert [p[k] for k in ("private", "due_date", "done_ratio", "estimated_hours")] == [None] * 4
+    assert sorted(w.split(" ")[1] for w in warnings) == [
+        "done_ratio",
+        "due_date",
+        "estimated_hours",
+        "private",
+    ]
+    # Not lost: what could not be set is kept in the text.
+    assert "* due_date: next week" in str(p["description"])
+    assert "* done_ratio: 120" in str(p["description"])

@@ -134,6 +134,7 @@ def test_redmine_mapping_plans_a_seeded_redmine_and_checks_against_a_new_one(
     tmp_path: Path,
     old_redmine: tuple[redmine_server.RedmineInstance, dict[str, Any]],
     redmine: redmine_server.RedmineInstance,
+    redmine_admin: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     old, facts = old_redmine
@@ -148,6 +149,17 @@ def test_redmine_mapping_plans_a_seeded_redmine_and_checks_against_a_new_one(
     assert data["tickets"] == facts["issues"] == OLD_REDMINE_ISSUES
     assert data["dropped"] == {}  # every field with values is mapped, preserved or dropped
     assert set(data["names"]["project"]) == set(facts["per_project"])  # same identifiers
+
+    # The old projects are routed by identifier: the new Redmine must have them first.
+    routed = set(facts["per_project"])
+    there = {p["identifier"] for p in redmine_admin.get("/projects.json", limit=100)["projects"]}
+    result = run(config, "check", "--json")
+    assert json.loads(result.output)["target"] == [
+        f"project {p!r} not found (or the key cannot see it)" for p in sorted(routed - there)
+    ]
+    assert result.exit_code == (1 if routed - there else 0)
+    for identifier in sorted(routed - there):
+        redmine_admin.create_project(identifier)
 
     # The new Redmine (a fresh one, with Redmine's default names) has every name used.
     result = run(config, "check", "--json")
