@@ -26,10 +26,13 @@ demo: install redmine ## Demo: build a Trac env from fixtures, start a local Red
 demo-stop: ## Stop the Redmine that `make demo` left running
 	$(BIN)/python -m fixtures.demo --stop $(DEMO_DIR)
 
+postgres: install ## Install PostgreSQL from Debian packages (needs root; staging tests)
+	$(BIN)/python -m fixtures.trackers.postgres install
+
 browser: install ## Install Chromium and a Japanese font (the HTML report is checked in a browser)
 	$(BIN)/python -m fixtures.browser install
 
-test: install redmine browser ## Run the whole test suite against real Trac, Redmine and Roundup
+test: install redmine browser postgres ## Run the whole test suite against real Trac, Redmine, Roundup, PostgreSQL
 	$(BIN)/python -m pytest
 
 lint: install ## ruff and mypy
@@ -37,7 +40,7 @@ lint: install ## ruff and mypy
 	$(BIN)/ruff format --check migrator tests fixtures bench
 	$(BIN)/mypy
 
-bench: install redmine ## Benchmarks (figures printed, not timed tests)
+bench: install redmine postgres ## Benchmarks (figures printed, not timed tests)
 	$(BIN)/python -m bench
 
 trackers-up: install redmine ## Start a local Redmine and a Trac env for rehearsals; prints NAME=value lines
@@ -50,6 +53,7 @@ trackers-down: ## Stop what trackers-up started
 
 clean: ## Remove the venv, demo output and local tracker instances
 	-$(BIN)/python -m fixtures.trackers.redmine down 2>/dev/null
+	-$(BIN)/python -m fixtures.trackers.postgres down 2>/dev/null
 	rm -rf $(VENV) $(DEMO_DIR) .run .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help install redmine browser demo demo-stop test lint bench trackers-up trackers-down clean
+.PHONY: help install redmine postgres browser demo demo-stop test lint bench trackers-up trackers-down clean

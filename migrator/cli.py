@@ -50,7 +50,10 @@ quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bar
 
 def _open(config_path: Path) -> tuple[Config, Staging]:
     config = load_config(config_path)
-    return config, Staging(config.staging_url)
+    staging = Staging(config.staging_url, password=config.staging_password)
+    # Connections to a staging server are closed when the command ends, however it ends.
+    click.get_current_context().call_on_close(staging.close)
+    return config, staging
 
 
 def _say(quiet: bool, text: str) -> None:

@@ -10,8 +10,10 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from migrator.errors import ConfigError
+from migrator.secrets import Secret, resolve_secret
 from migrator.staging.blobs import blob_root
 
 DEFAULT_CONFIG = "migration.toml"
@@ -32,6 +34,9 @@ class Config:
     workers: int = 1
     settle_seconds: float = 10.0
     extra: dict[str, Any] = field(default_factory=dict)
+    # The staging database's password ([staging] password, or the one inside a URL given
+    # by reference); staging_url never holds it.
+    staging_password: Secret | None = None
 
     @property
     def base(self) -> Path:
@@ -94,7 +99,7 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
     mapping = data.get("mapping", {})
     load = data.get("load", {})
     base = path.parent
-    url = staging.get("url") or f"sqlite:///{base / 'staging.sqlite'}"
+    url, staging_password = _staging_url(staging, base, path)
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
         rel = url[len("sqlite:///") :]
         if rel and rel != ":memory:" and not Path(rel).is_absolute():
@@ -138,4 +143,57 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
         blobs_path=blob_root(url, staging.get("blobs"), base),
         workers=workers,
         settle_seconds=float(settle),
+        staging_password=staging_password,
     )
+
+
+def _staging_url(staging: dict[str, Any], base: Path, path: Path) -> tuple[str, Secret | None]:
+    """``[staging] url`` without its password, and the password as a :class:`Secret`.
+
+    The URL is written as is (no password in it), or as a secret reference when the
+    whole URL is a secret; a password goes in ``password`` as a reference.  A literal
+    URL with a password is refused, like every other literal secret.
+    """
+    value = staging.get("url") or f"sqlite:///{base / 'staging.sqlite'}"
+    if not isinstance(value, str):
+        raise ConfigError(
+            "[staging] url must be a string", where=str(path), remedy='url = "sqlite:///..."'
+        )
+    literal = not value.startswith("$")
+    if not literal:
+        value = resolve_secret(value, base=base, key="[staging] url").reveal()
+    url, password = _split_password(value)
+    if literal and password is not None:
+        raise ConfigError(
+            "[staging] url holds a password: secrets must be references, not literal values",
+            where=str(path),
+            remedy='remove it from the URL and add password = "$env:VARIABLE" (or "$file:PATH") '
+            "under [staging]",
+        )
+    ref = staging.get("password")
+    if ref is not None:
+        if password is not None:
+            raise ConfigError(
+                "[staging] password is given twice: in the URL and as password",
+                where=str(path),
+                remedy="keep one of them",
+            )
+        if not isinstance(ref, str):
+            raise ConfigError(
+                "[staging] password must be a reference",
+                where=str(path),
+                remedy='password = "$env:VARIABLE" or "$file:PATH"',
+            )
+        return url, resolve_secret(ref, base=base, key="[staging] password")
+    return url, None if password is None else Secret(password)
+
+
+def _split_password(url: str) -> tuple[str, str | None]:
+    """URL without the password of its authority part, and that password (percent-decoded)."""
+    scheme, sep, rest = url.partition("://")
+    authority, slash, tail = rest.partition("/")
+    userinfo, at, host = authority.rpartition("@")
+    if not sep or not at or ":" not in userinfo:
+        return url, None
+    user, _, password = userinfo.partition(":")
+    return f"{scheme}://{user}@{host}{slash}{tail}", unquote(password)

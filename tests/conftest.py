@@ -1,7 +1,8 @@
-"""Real trackers for the test session: a Trac environment and a Redmine server on loopback.
+"""Real trackers for the test session: a Trac environment, a Redmine server and a
+PostgreSQL server (for staging) on loopback.
 
-Both are started once per session by the project's own scripts (fixtures/trackers)
-and stopped by PID at the end.  Tests that write to Redmine get a project of
+Each is started once per session by the project's own scripts (fixtures/trackers)
+and stopped at the end.  Tests that write to Redmine get a project of
 their own, so they can run in any order and count what they created.
 """
 
@@ -11,6 +12,7 @@ import hashlib
 import itertools
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,7 @@ import pytest
 import requests
 
 from fixtures.generate import load_dataset
+from fixtures.trackers import postgres as postgres_server
 from fixtures.trackers import redmine as redmine_server
 from fixtures.trackers import trac as trac_env_builder
 
@@ -57,6 +60,20 @@ def redmine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[redmine_server
         yield instance
     finally:
         redmine_server.stop(instance)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[postgres_server.PostgresInstance]:
+    """One real PostgreSQL for the session; tests make databases of their own in it."""
+    postgres_server.install()
+    # Not under tmp_path: the server runs as the postgres user, who must reach the directory.
+    home = Path(tempfile.mkdtemp(prefix="migrator-postgres-"))
+    instance = postgres_server.start(home)
+    try:
+        yield instance
+    finally:
+        postgres_server.stop(instance)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 class RedmineAdmin:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from migrator.connectors.base import Target
-from migrator.load.batches import batch_origins
+from migrator.load.batches import show_batch
 from migrator.progress import Progress
 from migrator.staging import Staging
 from migrator.staging import schema as s
@@ -36,13 +36,15 @@ class RollbackSummary:
 def rollback(
     staging: Staging, target: Target, batch: str, progress: Progress, *, close: bool = False
 ) -> RollbackSummary:
-    ls = s.load_state
-    origins = batch_origins(staging, batch)
+    ls, bt = s.load_state, s.batch_tickets
+    show_batch(staging, batch)  # raises when unknown
     summary = RollbackSummary(batch, close=close)
     with staging.begin() as conn:
+        # A subquery, not a list: a batch can hold more origins than PostgreSQL takes
+        # parameters in one statement (65,535).
         rows = conn.execute(
             select(ls.c.key, ls.c.state, ls.c.target_id).where(
-                ls.c.kind == "ticket", ls.c.key.in_(origins)
+                ls.c.kind == "ticket", ls.c.key.in_(select(bt.c.origin).where(bt.c.batch == batch))
             )
         ).all()
     target.preflight()

@@ -3,24 +3,51 @@
 Every write that records progress happens in the same transaction as the data
 it describes, so a checkpoint never runs ahead of the data: a crash at any
 instant leaves staging consistent, and the next run continues from it.
+
+SQLite (the default, a file beside the config) and PostgreSQL (``postgresql://``
+URLs, through psycopg 3) behave alike here: strings sort by code point
+(``schema.Str``), times come back in UTC, and every transaction reads one
+snapshot (SQLite in WAL mode does; PostgreSQL runs ``REPEATABLE READ``).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, select, update
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    event,
+    func,
+    inspect,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DisconnectionError, SQLAlchemyError
 
 from migrator.errors import StagingError
 from migrator.model import Ticket, canonical_json, content_hash
+from migrator.secrets import Redactor, Secret
 from migrator.staging import schema as s
 
 CHUNK = 500
+# Rows fetched at a time by a query that reads a whole table in one go: on PostgreSQL
+# that is a server-side cursor, where a plain query would hold every row in memory.
+STREAM = 5000
+PG_DRIVER = "postgresql+psycopg"
+CONNECT_TIMEOUT = 10  # seconds; libpq would otherwise wait for an unreachable host forever
+# Any constant: held while the tables are created, so two processes opening a new
+# PostgreSQL staging database at once do not both create them.
+_SCHEMA_LOCK = 0x6D696772  # "migr"
 
 
 def now() -> datetime:
@@ -37,38 +64,153 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _remember_pid(_dbapi_conn: Any, record: Any) -> None:
+    record.info["pid"] = os.getpid()
+
+
+def _refuse_forked(_dbapi_conn: Any, record: Any, proxy: Any) -> None:
+    # A connection inherited through fork() (the planner's worker processes) shares its
+    # socket with the parent: never use it in the child, make the pool open a new one.
+    if record.info.get("pid") != os.getpid():
+        record.dbapi_connection = proxy.dbapi_connection = None
+        raise DisconnectionError("connection belongs to another process")
+
+
+def engine_url(url: str, password: Secret | None = None) -> URL:
+    """The SQLAlchemy URL of a ``[staging] url``: ``postgresql://`` and ``postgres://`` mean
+    psycopg 3 (SQLAlchemy alone would pick psycopg2), as Trac's database URLs are translated
+    in ``connectors/trac.py``.  PASSWORD, resolved from a secret reference, is added here.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        # The message of ArgumentError repeats the URL, password included: not shown.
+        raise StagingError(
+            "[staging] url is not a database URL",
+            remedy='write e.g. "sqlite:///staging.sqlite" or "postgresql://user@host/database"',
+        ) from None
+    if parsed.drivername in ("postgres", "postgresql"):
+        parsed = parsed.set(drivername=PG_DRIVER)
+    if password:
+        parsed = parsed.set(password=password.reveal())
+    return parsed
+
+
+def _is_file_path(database: str | None) -> bool:
+    """An SQLite database given as a path (not in memory, not a ``file:`` URI)."""
+    return bool(database) and database != ":memory:" and not str(database).startswith("file:")
+
+
 class Staging:
     """The staging database of one migration."""
 
-    def __init__(self, url: str):
-        self.url = url
-        if url.startswith("sqlite:///"):
-            Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(url, future=True)
-        if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+    def __init__(self, url: str, *, password: Secret | None = None):
+        target = engine_url(url, password)
+        self.url = target.render_as_string(hide_password=True)
+        secret = target.password
+        # The password in every spelling an error message might carry it.
+        self._redact = Redactor(
+            *(Secret(v) for v in {str(secret), quote(str(secret), safe="")} if secret)
+        )
+        if target.get_backend_name() == "sqlite" and _is_file_path(target.database):
+            Path(str(target.database)).parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = self._create_engine(target)
         try:
-            s.metadata.create_all(self.engine)
-            with self.engine.begin() as conn:
-                version = conn.scalar(select(s.meta.c.value).where(s.meta.c.key == "schema"))
-                if version is None:
-                    conn.execute(s.meta.insert().values(key="schema", value=str(s.SCHEMA_VERSION)))
-                elif int(version) != s.SCHEMA_VERSION:
-                    raise StagingError(
-                        f"staging schema version {version}, this migrator needs {s.SCHEMA_VERSION}",
-                        where=self.safe_url,
-                        remedy="use the migrator version that created it, or a new staging URL",
-                    )
-        except OperationalError as exc:
+            self._prepare()
+        except SQLAlchemyError as exc:
+            self.engine.dispose()
             raise StagingError(
-                f"cannot open the staging database: {exc.orig}",
+                f"cannot open the staging database: {self._reason(exc)}",
                 where=self.safe_url,
-                remedy="check [staging] url in migration.toml and that its folder is writable",
+                remedy=self._open_remedy(),
             ) from None
+        except BaseException:
+            self.engine.dispose()
+            raise
+
+    def _create_engine(self, target: URL) -> Engine:
+        backend = target.get_backend_name()
+        kwargs: dict[str, Any] = {}
+        if backend == "postgresql":
+            # Snapshot reads, as SQLite in WAL mode gives; the loader's rows each have one
+            # writer, so no transaction of ours waits on or aborts another.
+            kwargs["isolation_level"] = "REPEATABLE READ"
+            if "connect_timeout" not in target.query:
+                kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT}
+            # Up to 32 load workers, each with a connection, and the main thread.
+            kwargs["max_overflow"] = 40
+        try:
+            engine = create_engine(target, **kwargs)
+        except ImportError:
+            psycopg = target.drivername == PG_DRIVER
+            raise StagingError(
+                "the PostgreSQL driver psycopg 3 is not installed"
+                if psycopg
+                else f"the database driver for {target.drivername} is not installed",
+                where=self.url,
+                remedy="pip install 'migrator[postgres]'"
+                if psycopg
+                else "install it, or write postgresql://... to use psycopg 3 "
+                "(pip install 'migrator[postgres]')",
+            ) from None
+        except ArgumentError:
+            raise StagingError(
+                f"unsupported staging database {target.drivername!r}",
+                where=self.url,
+                remedy='use "sqlite:///PATH" or "postgresql://user@host/database"',
+            ) from None
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        elif engine.dialect.name == "postgresql":
+            event.listen(engine, "connect", _pg_session)
+            event.listen(engine, "connect", _remember_pid)
+            event.listen(engine, "checkout", _refuse_forked)
+        return engine
+
+    def _prepare(self) -> None:
+        """Create the tables of a new staging database; refuse one of another schema version.
+
+        The version is read before anything is created, so a database written by a
+        newer migrator (or not by migrator at all) is left untouched.
+        """
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK})
+            if inspect(conn).has_table(s.meta.name):
+                self._check_version(conn)
+            s.metadata.create_all(conn)
+            if conn.scalar(select(s.meta.c.value).where(s.meta.c.key == "schema")) is None:
+                conn.execute(s.meta.insert().values(key="schema", value=str(s.SCHEMA_VERSION)))
+
+    def _check_version(self, conn: Connection) -> None:
+        try:
+            version = conn.scalar(select(s.meta.c.value).where(s.meta.c.key == "schema"))
+        except SQLAlchemyError:
+            version = "unknown"
+        if version is not None and version != str(s.SCHEMA_VERSION):
+            raise StagingError(
+                f"staging schema version {version}, this migrator needs {s.SCHEMA_VERSION}",
+                where=self.safe_url,
+                remedy="use the migrator version that created it, or a new staging URL",
+            )
+
+    def _reason(self, exc: BaseException) -> str:
+        """The driver's message on one line, with any password taken out."""
+        orig = getattr(exc, "orig", None) or exc
+        return self._redact(" ".join(str(orig).split()))
+
+    def _open_remedy(self) -> str:
+        if self.engine.dialect.name == "postgresql":
+            return (
+                "check [staging] url (host, port, database, user), the password it is given "
+                "([staging] password), and that the server is running"
+            )
+        return "check [staging] url in migration.toml and that its folder is writable"
 
     @property
     def safe_url(self) -> str:
-        return self.engine.url.render_as_string(hide_password=True)
+        """The URL for messages: any password is shown as ``***``."""
+        return self.url
 
     def close(self) -> None:
         self.engine.dispose()
@@ -80,7 +222,7 @@ class Staging:
                 yield conn
         except SQLAlchemyError as exc:
             raise StagingError(
-                f"staging database error: {exc.__class__.__name__}: {getattr(exc, 'orig', exc)}",
+                f"staging database error: {exc.__class__.__name__}: {self._reason(exc)}",
                 where=self.safe_url,
                 remedy="nothing from this step was committed; fix the cause and run it again",
             ) from exc
@@ -223,9 +365,11 @@ class Staging:
         ls = s.load_state
         with self.begin() as conn:
             rows = conn.execute(
-                select(ls.c.key, ls.c.target_id).where(ls.c.kind == "ticket", ls.c.state == "done")
-            ).all()
-        return {r.key: r.target_id for r in rows}
+                select(ls.c.key, ls.c.target_id)
+                .where(ls.c.kind == "ticket", ls.c.state == "done")
+                .execution_options(yield_per=STREAM)
+            )
+            return {r.key: r.target_id for r in rows}
 
     def state_counts(self) -> dict[str, dict[str, int]]:
         ls = s.load_state
@@ -237,6 +381,13 @@ class Staging:
         for kind, state, n in rows:
             out.setdefault(kind, {})[state] = int(n)
         return out
+
+
+def _pg_session(dbapi_conn: Any, _record: Any) -> None:
+    # Times come back in UTC whatever the server's zone, as they were written.
+    with dbapi_conn.cursor() as cur:
+        cur.execute("SET TIME ZONE 'UTC'")
+    dbapi_conn.commit()
 
 
 def payload_hash(payload: Any) -> str:
