@@ -32,7 +32,10 @@ postgres: install ## Install PostgreSQL from Debian packages (needs root; stagin
 browser: install ## Install Chromium and a Japanese font (the HTML report is checked in a browser)
 	$(BIN)/python -m fixtures.browser install
 
-test: install redmine browser postgres ## Run the whole test suite against real Trac, Redmine, Roundup, PostgreSQL
+apis: install ## Fetch the pinned API descriptions the doubles of hosted trackers check requests against
+	$(BIN)/python -m fixtures.apis.github fetch
+
+test: install redmine browser postgres apis ## Run the whole test suite against real Trac, Redmine, Roundup, PostgreSQL
 	$(BIN)/python -m pytest
 
 lint: install ## ruff and mypy
@@ -54,6 +57,6 @@ trackers-down: ## Stop what trackers-up started
 clean: ## Remove the venv, demo output and local tracker instances
 	-$(BIN)/python -m fixtures.trackers.redmine down 2>/dev/null
 	-$(BIN)/python -m fixtures.trackers.postgres down 2>/dev/null
-	rm -rf $(VENV) $(DEMO_DIR) .run .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_DIR) .run .cache .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help install redmine postgres browser demo demo-stop test lint bench trackers-up trackers-down clean
+.PHONY: help install redmine postgres browser apis demo demo-stop test lint bench trackers-up trackers-down clean
