@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import plan, trac_pipeline
+from bench import plan, staging, trac_pipeline
 
 
 def main() -> int:
@@ -12,6 +12,7 @@ def main() -> int:
     quick = "--quick" in args
     trac_pipeline.main(["--sizes", "1000,10000" if quick else "1000,10000,50000"])
     plan.main(["--sizes", "10000" if quick else "10000,100000"])
+    staging.main(["--sizes", "10000" if quick else "10000,100000"])
     from bench import extract_redmine
 
     extract_redmine.main(["--sizes", "1000"] if quick else [])
