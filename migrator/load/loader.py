@@ -131,7 +131,7 @@ def _seed_state(staging: Staging, plan_id: int, batch: str | None = None) -> int
                 + [c["key"] for r in chunk for c in _children(r.payload)]
                 + list(links)
             )
-            known = set(conn.scalars(select(ls.c.key).where(ls.c.key.in_(keys))))
+            known = _existing(conn, keys)
             rows = []
             for r in chunk:
                 if r.origin not in known:
@@ -143,7 +143,7 @@ def _seed_state(staging: Staging, plan_id: int, batch: str | None = None) -> int
                     if a["key"] not in known:
                         rows.append(_row(a["key"], "attachment", r.origin, seq, plan_id))
             refs = [refs_key(r.origin) for r in chunk if has_refs(r.payload)]
-            known |= set(conn.scalars(select(ls.c.key).where(ls.c.key.in_(refs))))
+            known |= _existing(conn, refs)
             for key in refs:
                 if key not in known:
                     rows.append(_row(key, "refs", key.removesuffix("/refs"), 0, plan_id))
@@ -155,6 +155,20 @@ def _seed_state(staging: Staging, plan_id: int, batch: str | None = None) -> int
             if rows:
                 conn.execute(ls.insert(), rows)
     return dangling
+
+
+# Keys per IN list: PostgreSQL takes at most 65,535 parameters in a statement, and a
+# chunk of tickets with many comments and attachments each could pass that.
+KEYS_PER_QUERY = 1000
+
+
+def _existing(conn: Connection, keys: list[str]) -> set[str]:
+    """Which of these load-state keys already have a row."""
+    found: set[str] = set()
+    for start in range(0, len(keys), KEYS_PER_QUERY):
+        part = keys[start : start + KEYS_PER_QUERY]
+        found.update(conn.scalars(select(ls.c.key).where(ls.c.key.in_(part))))
+    return found
 
 
 def _children(payload: dict[str, Any]) -> list[dict[str, Any]]:
