@@ -48,11 +48,14 @@ config_option = click.option(
 quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bars or summary.")
 
 
-def _open(config_path: Path) -> tuple[Config, Staging]:
+def _open(config_path: Path, writer: str | None = None) -> tuple[Config, Staging]:
+    """Config and staging; a WRITER command (extract, plan, load, rollback) runs alone."""
     config = load_config(config_path)
     staging = Staging(config.staging_url, password=config.staging_password)
     # Connections to a staging server are closed when the command ends, however it ends.
     click.get_current_context().call_on_close(staging.close)
+    if writer is not None:
+        staging.claim(writer)
     return config, staging
 
 
@@ -144,7 +147,7 @@ def extract(
     from migrator.connectors import IdSet
     from migrator.extract import extract_configured, make_meter, parse_since
 
-    config, staging = _open(config_path)
+    config, staging = _open(config_path, "extract")
     summary = extract_configured(
         config,
         staging,
@@ -267,7 +270,7 @@ def plan(
         raise click.UsageError("--against needs --compare PLAN_ID")
     if report_path is not None:
         report_format(report_path)  # a wrong suffix fails before anything is planned
-    config, staging = _open(config_path)
+    config, staging = _open(config_path, "plan")
     out: dict[str, Any] = {}
     mapping = None
     plan_id = against_id
@@ -336,7 +339,7 @@ def load(
     from migrator.connectors.settings import transport
     from migrator.load import load as do_load
 
-    config, staging = _open(config_path)
+    config, staging = _open(config_path, "load")
     # One governor for every worker: the target's limit is per client, not per session.
     governor = transport(config.target, "[target]").governor
     target = make_target(config, governor=governor)
@@ -473,7 +476,7 @@ def rollback(config_path: Path, quiet: bool, batch: str, close: bool, yes: bool)
     from migrator.load.batches import show_batch
     from migrator.load.rollback import rollback as do_rollback
 
-    config, staging = _open(config_path)
+    config, staging = _open(config_path, "rollback")
     info = show_batch(staging, batch)
     created = sum(n for k, n in info.states.items() if k != "pending")
     verb = "close" if close else "DELETE"

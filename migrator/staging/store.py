@@ -12,8 +12,9 @@ snapshot (SQLite in WAL mode does; PostgreSQL runs ``REPEATABLE READ``).
 
 from __future__ import annotations
 
+import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,6 +49,9 @@ CONNECT_TIMEOUT = 10  # seconds; libpq would otherwise wait for an unreachable h
 # Any constant: held while the tables are created, so two processes opening a new
 # PostgreSQL staging database at once do not both create them.
 _SCHEMA_LOCK = 0x6D696772  # "migr"
+# Held by the one command that writes a migration's progress (extract, plan, load,
+# rollback) for as long as it runs.
+_WRITER_LOCK = 0x6D696773
 
 
 def now() -> datetime:
@@ -114,6 +118,12 @@ class Staging:
         )
         if target.get_backend_name() == "sqlite" and _is_file_path(target.database):
             Path(str(target.database)).parent.mkdir(parents=True, exist_ok=True)
+        self._lock_path = (
+            Path(f"{target.database}.lock")
+            if target.get_backend_name() == "sqlite" and _is_file_path(target.database)
+            else None
+        )
+        self._release: list[Callable[[], None]] = []
         self.engine: Engine = self._create_engine(target)
         try:
             self._prepare()
@@ -213,7 +223,62 @@ class Staging:
         return self.url
 
     def close(self) -> None:
+        self.release()
         self.engine.dispose()
+
+    def claim(self, command: str) -> None:
+        """Make this process the migration's only writer until :meth:`release` (or its end).
+
+        Two loads at once would each look for a ticket, find it missing and create
+        it: a duplicate.  The claim is an OS file lock beside an SQLite file and an
+        advisory lock on PostgreSQL; both vanish with the process, so a crash (even
+        kill -9) never leaves a stale claim behind.
+        """
+        if self._release:
+            return
+
+        def busy(holder: str) -> StagingError:
+            return StagingError(
+                f"another migrator command is writing to this staging database ({holder}), "
+                f"so `migrator {command}` did not start",
+                where=self.safe_url,
+                remedy="wait for it to finish (`migrator status` shows progress), then run "
+                "this again; read-only commands (status, report, estimate) can run meanwhile",
+            )
+
+        if self._lock_path is not None:
+            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "unknown"
+                os.close(fd)
+                raise busy(holder) from None
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"migrator {command}, pid {os.getpid()}".encode(), 0)
+
+            def unlock() -> None:
+                os.ftruncate(fd, 0)
+                os.close(fd)  # closing the last descriptor releases the lock
+
+            self._release.append(unlock)
+        elif self.engine.dialect.name == "postgresql":
+            conn = self.engine.connect()
+            got = conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": _WRITER_LOCK})
+            conn.commit()
+            if not got:
+                conn.close()
+                raise busy("another session holds the writer lock")
+
+            def unlock() -> None:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _WRITER_LOCK})
+                conn.close()
+
+            self._release.append(unlock)
+
+    def release(self) -> None:
+        while self._release:
+            self._release.pop()()
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
