@@ -154,7 +154,9 @@ class _Text:
             from migrator.mapping.references import neutralize_mentions
 
             # Code stays as written: `@Override` in a code block is not a person.
-            text = neutralize_mentions(text, self.mapping.users, syntax=syntax)
+            text = neutralize_mentions(
+                text, self.mapping.users, syntax=syntax, live=self.mapping.live_mentions
+            )
         return text
 
 

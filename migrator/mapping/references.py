@@ -321,9 +321,14 @@ def _group(m: re.Match[str], name: str) -> str | None:
 _MENTION = re.compile(r"(?<![\w@./+-])@([A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?)")
 
 
-def neutralize_mentions(text: str, mapped: Mapping[str, str], *, syntax: str = "plain") -> str:
+def neutralize_mentions(
+    text: str, mapped: Mapping[str, str], *, syntax: str = "plain", live: bool = True
+) -> str:
     """Turn ``@login`` into the mapped ``@newlogin``, or into ``＠login`` that notifies nobody.
 
+    With ``live=False`` a mapped login is renamed but defused too (``＠newlogin``):
+    Redmine 5 and GitHub notify whoever a new text mentions, so a migration into a
+    tracker in use may not want even mapped people pinged once per old comment.
     Mentions inside code (per ``syntax``) and inside URLs are left alone, and
     so are e-mail addresses.  Logins are matched exactly, then ignoring case.
     """
@@ -334,7 +339,9 @@ def neutralize_mentions(text: str, mapped: Mapping[str, str], *, syntax: str = "
     def one(m: re.Match[str]) -> str:
         login = m.group(1)
         new = mapped.get(login) or folded.get(login.lower())
-        return f"@{new}" if new else f"{FULLWIDTH_AT}{login}"
+        if new:
+            return f"@{new}" if live else f"{FULLWIDTH_AT}{new}"
+        return f"{FULLWIDTH_AT}{login}"
 
     def part(chunk: str) -> str:
         if "@" not in chunk:

@@ -166,6 +166,7 @@ class Mapping:
     subject_template: str | None = None
     markup_to: str | None = None  # None: keep the source markup as written
     neutralize_mentions: bool = True
+    live_mentions: bool = True  # mapped @logins stay mentions (text.mentions: all defuses them)
     old_urls: tuple[str, ...] = ()
     rewrite_references: bool = True  # "#12" -> the new tracker's number, at load time
     hook: Hook | None = None
@@ -521,6 +522,7 @@ def load_mapping(path: Path) -> Mapping:
 
     markup_to: str | None = None
     mentions = True
+    live_mentions = True
     references = True
     old_urls: tuple[str, ...] = ()
     xnode = data.get("text", Located())
@@ -537,9 +539,10 @@ def load_mapping(path: Path) -> Mapping:
         elif isinstance(m, str):
             markup_to = m
         mentions_v = xnode.get("mentions", "neutralize")
-        if mentions_v not in ("neutralize", "keep"):
-            ld.problem(xnode, "mentions", "text.mentions must be neutralize or keep")
+        if mentions_v not in ("neutralize", "all", "keep"):
+            ld.problem(xnode, "mentions", "text.mentions must be neutralize, all or keep")
         mentions = mentions_v != "keep"
+        live_mentions = mentions_v != "all"
         references_v = xnode.get("references", "rewrite")
         if references_v not in ("rewrite", "keep"):
             ld.problem(xnode, "references", "text.references must be rewrite or keep")
@@ -593,6 +596,7 @@ def load_mapping(path: Path) -> Mapping:
         subject_template=subject,
         markup_to=markup_to,
         neutralize_mentions=mentions,
+        live_mentions=live_mentions,
         old_urls=old_urls,
         rewrite_references=references,
         hook=hook,

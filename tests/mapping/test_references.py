@@ -173,6 +173,14 @@ def test_mentions_are_mapped_or_neutralized(text: str, expected: str) -> None:
     assert neutralize_mentions(text, {"alice": "asmith"}) == expected
 
 
+def test_all_mentions_can_be_defused_mapped_ones_renamed() -> None:
+    text = "ping @Alice and @bob, `@alice` in code"
+    assert (
+        neutralize_mentions(text, {"alice": "asmith"}, syntax="markdown", live=False)
+        == "ping ＠asmith and ＠bob, `@alice` in code"
+    )
+
+
 @pytest.mark.parametrize(
     ("syntax", "text", "expected"),
     [

@@ -139,7 +139,7 @@ def test_text_survives_and_long_title_is_kept_in_the_text(tmp_path: Path) -> Non
         ),
         (VALID + "templates: {subject: '{colour} {title}'}\n", "unknown placeholder {colour}"),
         (VALID + "text: {markup: html}\n", "text.markup must be one of"),
-        (VALID + "text: {mentions: shout}\n", "text.mentions must be neutralize or keep"),
+        (VALID + "text: {mentions: shout}\n", "text.mentions must be neutralize, all or keep"),
         (VALID + "text: {references: drop}\n", "text.references must be rewrite or keep"),
         (VALID + "text: {refs: keep}\n", "text.refs: unknown key; expected markup, mentions"),
         (VALID + "custom_fields: {Customer: {map: {a: b}}}\n", "custom_fields.Customer.from"),
