@@ -205,12 +205,18 @@ def _pattern(source_kind: str, syntax: str, old_urls: tuple[str, ...]) -> re.Pat
 
 # Something that may start a reference, per source: most texts have none, and skipping
 # them is most of the speed of planning (a superset of what the patterns above match).
+# A URL can only be a reference when it is under one of the old tracker's URLs.
 _TRIGGERS = {
-    "trac": re.compile(r"#\d|ticket:|comment:|changeset:|wiki:|\[\d|(?<![\w!])r\d|://"),
-    "redmine": re.compile(r"#\d|(?<![\w!:])r\d|commit:|\[\[|://"),
-    "roundup": re.compile(r"issue\d|://"),
+    "trac": r"#\d|ticket:|comment:|changeset:|wiki:|\[\d|(?<![\w!])r\d",
+    "redmine": r"#\d|(?<![\w!:])r\d|commit:|\[\[",
+    "roundup": r"issue\d",
 }
-_ANY_TRIGGER = re.compile(r"#\d|://")
+
+
+@lru_cache(maxsize=64)
+def _trigger(source_kind: str, with_urls: bool) -> re.Pattern[str]:
+    found = _TRIGGERS.get(source_kind, r"#\d")
+    return re.compile(f"{found}|://" if with_urls else found)
 
 
 def rewrite_references(
@@ -234,7 +240,7 @@ def rewrite_references(
     appearance.  Run it on the source text before :func:`markup.convert`: the
     replacements are plain text and survive any conversion.
     """
-    if not text or not _TRIGGERS.get(source_kind, _ANY_TRIGGER).search(text):
+    if not text or not _trigger(source_kind, bool(old_urls)).search(text):
         return text, []
     pattern = _pattern(source_kind, syntax, tuple(old_urls))
     reports: dict[str, None] = {}
