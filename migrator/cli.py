@@ -15,6 +15,7 @@ import click
 from migrator import __version__
 from migrator.config import DEFAULT_CONFIG, Config, load_config
 from migrator.errors import MigratorError
+from migrator.init import describe_pairs
 from migrator.progress import make_progress
 from migrator.staging import Staging
 
@@ -78,7 +79,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
 
-@main.command()
+@main.command(epilog="\b\nPairs (--source -> --target):\n  " + "\n  ".join(describe_pairs()))
 @click.option("--source", required=True, help="Old tracker type, e.g. trac.")
 @click.option("--target", required=True, help="New tracker type, e.g. redmine.")
 @click.option(
@@ -91,17 +92,25 @@ def main() -> None:
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
 @handle_errors
 def init(source: str, target: str, directory: Path, force: bool) -> None:
-    """Write a commented migration.toml and a mapping skeleton.
+    """Write a commented migration.toml and a mapping to start from, for a pair below.
+
+    The mapping is the example shipped for the pair (mappings/ in the project);
+    migration.toml holds every setting of that source and target, explained, the
+    required ones with placeholders to replace.  --source csv covers Excel
+    workbooks too (type = "xlsx").  Existing files are left alone unless --force.
 
     \b
     Example:
-      migrator init --source trac --target redmine
+      migrator init --source roundup --target redmine --dir roundup-migration
     """
     from migrator.init import init as do_init
 
-    for path in do_init(directory, source, target, force=force):
+    done = do_init(directory, source, target, force=force)
+    for path in done.files:
         click.echo(f"wrote {path}")
-    click.echo("next: edit both files, then run `migrator extract`")
+    click.echo("next:")
+    for number, step in enumerate(done.steps, 1):
+        click.echo(f"  {number}. {step}")
 
 
 @main.command()

@@ -47,16 +47,6 @@ def test_unknown_option_is_a_usage_error() -> None:
     assert run(None, "load", "--frobnicate").exit_code == 2
 
 
-def test_init_writes_a_config_that_loads(tmp_path: Path) -> None:
-    result = run(None, "init", "--source", "trac", "--target", "redmine", "--dir", str(tmp_path))
-    assert result.exit_code == 0, result.output
-    assert (tmp_path / "migration.toml").is_file()
-    again = run(None, "init", "--source", "trac", "--target", "redmine", "--dir", str(tmp_path))
-    assert again.exit_code == 2 and "--force" in again.stderr
-    unknown = run(None, "init", "--source", "bugzilla", "--target", "redmine")
-    assert unknown.exit_code == 2 and "no template for bugzilla" in unknown.stderr
-
-
 def test_cli_doc_is_generated_from_the_help() -> None:
     import runpy
 
