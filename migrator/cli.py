@@ -363,6 +363,7 @@ def load(
             workers=workers or config.workers,
             target_factory=lambda: make_target(config, governor=governor),
             settle=config.settle_seconds,
+            chunk_size=config.batch_size,
         )
     finally:
         target.close()

@@ -400,12 +400,15 @@ def load(
     workers: int = 1,
     target_factory: Callable[[], Target] | None = None,
     settle: float = SETTLE_SECONDS,
+    chunk_size: int = 50,
 ) -> LoadSummary:
     """Load the latest plan (or one batch of it).
 
     With ``workers`` > 1, tickets are loaded by that many threads, each with a
     target from ``target_factory`` (its own session); a ticket's comments stay
-    in order because one thread loads the whole ticket.
+    in order because one thread loads the whole ticket.  Tickets are read from
+    staging ``chunk_size`` at a time (``[load] batch_size``): with workers, that is
+    also how many may be in flight together.
     """
     started = time.monotonic()
     plan = staging.latest_plan()
@@ -434,7 +437,7 @@ def load(
     rows = staging.iter_planned(plan.id, batch=batch)
     pool = ThreadPoolExecutor(workers, thread_name_prefix="load") if workers > 1 else None
     try:
-        for chunk in _chunks(rows, 100):
+        for chunk in _chunks(rows, chunk_size):
             with staging.begin() as conn:
                 states = {
                     r.key: r
