@@ -134,6 +134,8 @@ class HttpClient:
     ``throttled`` recognises a rate-limit refusal that is not a 429 (GitHub answers
     403 with ``Retry-After`` or ``X-RateLimit-Remaining: 0``): it is retried like a
     429, writes included, since the server applied nothing.
+    ``explain`` turns a refused request into the target's own typed error (what
+    its 401, 403, 404 or 409 mean there); the default is :meth:`error_for`.
     """
 
     base_url: str
@@ -145,6 +147,7 @@ class HttpClient:
     max_wait: float = 30.0
     governor: RateGovernor | None = None
     throttled: Callable[[requests.Response], bool] | None = None
+    explain: Callable[[str, str, requests.Response], TargetError] | None = None
 
     def __post_init__(self) -> None:
         self.session = requests.Session()
@@ -211,7 +214,9 @@ class HttpClient:
             raise self._failure(method, path, exc, idempotent) from None
         if (ok or _is_2xx)(response):
             return response
-        raise self.error_for(method, path, response)
+        error = (self.explain or self.error_for)(method, path, response)
+        response.close()
+        raise error
 
     def _failure(self, method: str, path: str, exc: Exception, idempotent: bool) -> TargetError:
         """The error for a request that never got a usable answer."""

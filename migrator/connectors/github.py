@@ -254,6 +254,7 @@ class GitHubTarget:
             timeout=timeout,
             governor=governor,
             throttled=throttled,
+            explain=self._error,
         )
         self.http.session.auth = _Token(token)
         self._base = f"/repos/{quote(owner, safe='')}/{quote(name, safe='')}"
@@ -291,14 +292,13 @@ class GitHubTarget:
         **kwargs: Any,
     ) -> requests.Response:
         """One request with the client's retries; a 4xx not in ``accept`` is a typed error."""
-        response = self.http.request(
-            method, path, ok=lambda r: True, idempotent=idempotent, **kwargs
+        return self.http.request(
+            method,
+            path,
+            ok=lambda r: r.status_code < 400 or r.status_code in accept,
+            idempotent=idempotent,
+            **kwargs,
         )
-        if response.status_code < 400 or response.status_code in accept:
-            return response
-        error = self._error(method, path, response)
-        response.close()
-        raise error
 
     def _error(self, method: str, path: str, response: requests.Response) -> TargetError:
         status = response.status_code

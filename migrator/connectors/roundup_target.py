@@ -218,6 +218,7 @@ class RoundupTarget:
             attempts=attempts,
             timeout=timeout,
             governor=governor,
+            explain=self._error,
         )
         # Credentials on the session, not in the headers the client's repr shows;
         # UTF-8, as Roundup decodes them (requests would send a str as Latin-1).
@@ -273,14 +274,13 @@ class RoundupTarget:
         **kwargs: Any,
     ) -> requests.Response:
         """One request with the client's retries; any 4xx not in ``accept`` is a typed error."""
-        response = self.http.request(
-            method, path, ok=lambda r: True, idempotent=idempotent, **kwargs
+        return self.http.request(
+            method,
+            path,
+            ok=lambda r: r.status_code < 400 or r.status_code in accept,
+            idempotent=idempotent,
+            **kwargs,
         )
-        if response.status_code < 400 or response.status_code in accept:
-            return response
-        error = self._error(method, path, response)
-        response.close()
-        raise error
 
     def _error(self, method: str, path: str, response: requests.Response) -> TargetError:
         status = response.status_code
