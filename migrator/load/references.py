@@ -12,7 +12,8 @@ Each ticket with references has one ``refs`` row in ``load_state``: pending
 until its texts are known to be final, waiting while a ticket they name is
 not loaded yet, done when final.  Its ``seq`` holds how many of the named
 tickets were loaded when the texts were last written, so a waiting ticket is
-read again only when that number grows.  Every step is an idempotent edit,
+read again only when that number changes (a rollback sets it to -1: the
+tickets it removed may come back under other numbers).  Every step is an idempotent edit,
 recorded after it is made: a crash repeats at most one edit.
 """
 
@@ -80,8 +81,18 @@ class Renderer:
     def pattern(self, text: str) -> re.Pattern[str]:
         """Every rendering of ``text`` the target may hold (for finding it after a crash)."""
         return rendering_pattern(
-            normalize_text(text), self.refs, self.resolve, self.target.inert_reference
+            normalize_text(text),
+            self.refs,
+            self.resolve,
+            self.target.inert_reference,
+            any_reference(self.target),
         )
+
+
+def any_reference(target: Target) -> str:
+    """A regex for any of the target's references, from how it writes one ("#\\d+")."""
+    sample = "9081726354"
+    return re.escape(target.reference(sample)).replace(sample, r"\d+")
 
 
 def render_payload(payload: dict[str, Any], render: Renderer) -> dict[str, Any]:

@@ -76,6 +76,15 @@ def rollback(
                 )
             summary.reset += 1
             progress.advance()
+        # Texts elsewhere may name a ticket that is gone now (and will come back under
+        # another number): the next load's reference pass reads every such text again.
+        # Done after every rollback, finished or resumed, so a crash cannot skip it.
+        with staging.begin() as conn:
+            conn.execute(
+                ls.update()
+                .where(ls.c.kind == "refs", ls.c.state.in_(("done", "waiting")))
+                .values(state="waiting", seq=-1)
+            )
     finally:
         progress.finish()
     return summary

@@ -436,13 +436,16 @@ def rendering_pattern(
     refs: Sequence[Mapping[str, str]],
     resolve: ResolveOrigin,
     inert: Callable[[str], str],
+    any_reference: str | None = None,
 ) -> re.Pattern[str]:
     """Every way ``text`` may have been written to the target, as one pattern.
 
     A placeholder was rendered with the id map of the moment it was sent: inert
-    then and resolved now is possible, the other way round is not (a ticket's
-    new number never changes).  Crash recovery looks for a comment with this
-    pattern, so a comment sent before its reference resolved is still found.
+    then and resolved now is possible.  A ticket's new number changes only when
+    a rollback removed it and a load made it again; ``any_reference`` (a regex
+    for any reference of the target, e.g. ``#`` and digits) admits that older number.
+    Crash recovery and the reference pass find a comment with this pattern, so
+    a comment sent before its reference resolved is still found.
     """
     parts: list[str] = []
     pos = 0
@@ -453,7 +456,10 @@ def rendering_pattern(
         new = resolve(ref["origin"])
         if new is not None:
             forms.add(new)
-        parts.append("(?:" + "|".join(re.escape(f) for f in sorted(forms)) + ")")
+        options = [re.escape(f) for f in sorted(forms)]
+        if any_reference:
+            options.append(any_reference)
+        parts.append("(?:" + "|".join(options) + ")")
         pos = m.end()
     parts.append(re.escape(text[pos:]))
     return re.compile("".join(parts), re.S)

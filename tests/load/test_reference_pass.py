@@ -48,7 +48,7 @@ def refs_env(tmp_path_factory: pytest.TempPathFactory, dataset: dict[str, Any]) 
 def _issue(admin: Any, project: str, origin_id: int) -> dict[str, Any]:
     for issue in admin.issues(project):
         for cf in issue["custom_fields"]:
-            if cf["name"] == "Legacy ID" and cf["value"].endswith(f"#{origin_id}"):
+            if cf["name"] == "Legacy ID" and (cf["value"] or "").endswith(f"#{origin_id}"):
                 full: dict[str, Any] = admin.get(f"/issues/{issue['id']}.json", include="journals")[
                     "issue"
                 ]
@@ -121,6 +121,22 @@ def test_references_resolve_as_their_tickets_are_loaded(
     assert again.exit_code == 0
     assert "references rewritten" not in again.output
     assert "waiting" not in again.output
+
+    # Ticket 3 rolled back and loaded again gets a new number: ticket 1's texts follow.
+    rollback = run(m.config, "rollback", "--batch", "rest", "--yes")
+    assert rollback.exit_code == 0, rollback.output
+    # Someone files an issue meanwhile, so the number cannot simply be reused.
+    redmine_admin.send(
+        "POST", "/issues.json", {"issue": {"project_id": m.project, "subject": "meanwhile"}}
+    )
+    reload = run(m.config, "load", "--batch", "rest")
+    assert reload.exit_code == 0, reload.output
+    new_three = _issue(redmine_admin, m.project, 3)
+    assert new_three["id"] != three["id"]
+    one = _issue(redmine_admin, m.project, 1)
+    assert f"Forward to #{two['id']} and #{new_three['id']}, " in one["description"]
+    assert f"the third one (#{new_three['id']})" in _comment(one)
+    assert run(m.config, "verify", "-q").exit_code == 0
 
 
 def test_keep_leaves_references_as_written(

@@ -233,6 +233,10 @@ def test_the_rendering_pattern_finds_what_any_earlier_id_map_wrote() -> None:
         assert pattern.fullmatch(written), written
     for other in ("see #501 and #503 (comment 2)", "see #501 and #502", "see 501 and 502"):
         assert pattern.fullmatch(other) is None, other
+    # After a rollback and a reload a ticket has a new number: the old one is admitted.
+    reloaded = rendering_pattern(TEMPLATE, REFS, now.get, _inert, r"\#\d+")
+    assert reloaded.fullmatch("see #501 and #499 (comment 2)")
+    assert reloaded.fullmatch("see #501 and issue499 (comment 2)") is None
 
 
 def test_the_dry_run_shows_where_numbers_will_go() -> None:
