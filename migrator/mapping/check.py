@@ -79,6 +79,9 @@ def check(
             unmapped[key] += 1
             examples.setdefault(key, ticket.origin)
         people = [ticket.reporter, ticket.assignee, *(c.author for c in ticket.comments)]
+        if mapping.history.render != "none":
+            # Their edits become journals in their name, or in the fallback's.
+            people += [ch.author for ch in ticket.history if ch.field != "comment"]
         for login in people:
             if login and login not in mapping.users:
                 activity[login] += 1

@@ -287,3 +287,27 @@ def test_history_both_dropped_and_rendered_is_one_problem_among_all(tmp_path: Pa
     )
     assert any("m.yaml:12: history.colour: unknown key" in p for p in problems)
     load_mapping(write(tmp_path, dropped.replace("render: compact", "render: none")))
+
+
+def test_check_counts_people_who_only_changed_fields(tmp_path: Path) -> None:
+    """With compact history their edits become journals: check lists them when unmapped."""
+    from migrator.mapping.check import check
+    from migrator.staging import Staging
+
+    staging = Staging(f"sqlite:///{tmp_path / 'staging.sqlite'}")
+    try:
+        run_id = staging.start_run("extract")
+        with staging.begin() as conn:
+            Staging.upsert_ticket(
+                conn,
+                ticket(history=[Change(T1, "ghost", "status", "new", "assigned")]),
+                {},
+                run_id,
+            )
+        users = {
+            text: [u["login"] for u in check(staging, load_mapping(write(tmp_path, text))).users]
+            for text in (BASE, COMPACT)
+        }
+    finally:
+        staging.close()
+    assert users == {BASE: [], COMPACT: ["ghost"]}
