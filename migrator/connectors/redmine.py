@@ -348,9 +348,18 @@ class RedmineTarget:
 
     def add_link(self, target_id: str, kind: str, other_id: str) -> None:
         body = {"relation": {"issue_to_id": int(other_id), "relation_type": RELATION[kind]}}
-        self.http.request(
-            "POST", f"/issues/{target_id}/relations.json", json=body, idempotent=False
+        path = f"/issues/{target_id}/relations.json"
+        response = self.http.request(
+            "POST",
+            path,
+            json=body,
+            idempotent=False,
+            ok=lambda r: r.status_code < 300 or r.status_code == 422,
         )
+        # Redmine keeps one relation per pair of issues and refuses a second (422): when
+        # it is this very link, added before, adding it again is a no-op.
+        if response.status_code == 422 and (kind, other_id) not in self.links(target_id):
+            raise self.http.error_for("POST", path, response)
 
     def links(self, target_id: str) -> set[tuple[str, str]]:
         kinds = {v: k for k, v in RELATION.items()}
