@@ -267,6 +267,25 @@ class HttpClient:
             "`migrator load --retry-failed`",
         )
 
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        accept: tuple[int, ...] = (),
+        idempotent: bool = True,
+        **kwargs: Any,
+    ) -> requests.Response:
+        """:meth:`request` taking any answer below 400 and the statuses in ``accept``
+        (a 412 to compute again, a 404 that means gone); any other is a typed error."""
+        return self.request(
+            method,
+            path,
+            ok=lambda r: r.status_code < 400 or r.status_code in accept,
+            idempotent=idempotent,
+            **kwargs,
+        )
+
     def get_json(self, path: str, **kwargs: Any) -> Any:
         return self.request("GET", path, **kwargs).json()
 

@@ -282,24 +282,6 @@ class GitHubTarget:
         return f"GitHub repository {self.repo} at {self.url}"
 
     # -- HTTP ------------------------------------------------------------
-    def _send(
-        self,
-        method: str,
-        path: str,
-        *,
-        accept: tuple[int, ...] = (),
-        idempotent: bool = True,
-        **kwargs: Any,
-    ) -> requests.Response:
-        """One request with the client's retries; a 4xx not in ``accept`` is a typed error."""
-        return self.http.request(
-            method,
-            path,
-            ok=lambda r: r.status_code < 400 or r.status_code in accept,
-            idempotent=idempotent,
-            **kwargs,
-        )
-
     def _error(self, method: str, path: str, response: requests.Response) -> TargetError:
         status = response.status_code
         detail = self.http.redact(_message(response))
@@ -347,14 +329,14 @@ class GitHubTarget:
             ) from None
 
     def _get(self, path: str, params: Any = None) -> Any:
-        return self._json(self._send("GET", path, params=params))
+        return self._json(self.http.send("GET", path, params=params))
 
     def _pages(self, path: str, params: dict[str, Any] | None = None) -> Iterator[Any]:
         """Every item of a listed collection, following the ``Link: rel="next"`` pages."""
         query: dict[str, Any] | None = {**(params or {}), "per_page": PAGE}
         next_path: str | None = path
         while next_path is not None:
-            response = self._send("GET", next_path, params=query)
+            response = self.http.send("GET", next_path, params=query)
             items = self._json(response)
             if not isinstance(items, list):
                 raise TargetError(
@@ -459,7 +441,7 @@ class GitHubTarget:
 
     def _can_assign(self, login: str) -> bool:
         if login not in self._assignable:
-            response = self._send(
+            response = self.http.send(
                 "GET", f"{self._base}/assignees/{quote(login, safe='')}", accept=(404,)
             )
             response.close()
@@ -469,7 +451,7 @@ class GitHubTarget:
     def _label(self, name: str, family: str) -> str:
         """The label NAME, created in the repository first if it is new."""
         if name not in self._labels:
-            response = self._send(
+            response = self.http.send(
                 "POST",
                 f"{self._base}/labels",
                 json={"name": name, "color": COLOURS.get(family, "ededed")},
@@ -484,7 +466,7 @@ class GitHubTarget:
     def _milestone(self, title: str) -> int:
         """The number of the milestone TITLE, created open if it is new."""
         if title not in self._milestones:
-            response = self._send(
+            response = self.http.send(
                 "POST", f"{self._base}/milestones", json={"title": title}, accept=(422,)
             )
             if response.status_code == 201:
@@ -597,7 +579,7 @@ class GitHubTarget:
             issue["milestone"] = self._milestone(payload["version"])
         if assignee:
             issue["assignees"] = [assignee]
-        response = self._send("POST", f"{self._base}/issues", json=issue, idempotent=False)
+        response = self.http.send("POST", f"{self._base}/issues", json=issue, idempotent=False)
         created = self._json(response)
         number = str(created["number"])
         self._ids[number] = int(created["id"])
@@ -613,7 +595,7 @@ class GitHubTarget:
         change: dict[str, Any] = {"state": state}
         if reason is not None:
             change["state_reason"] = reason
-        self._send("PATCH", f"{self._base}/issues/{number}", json=change).close()
+        self.http.send("PATCH", f"{self._base}/issues/{number}", json=change).close()
 
     def _issue(self, number: str) -> dict[str, Any]:
         issue: dict[str, Any] = self._get(f"{self._base}/issues/{number}")
@@ -636,7 +618,7 @@ class GitHubTarget:
         for _ in range(CONFLICT_ATTEMPTS):
             if self._stored(path, data):
                 break
-            response = self._send(
+            response = self.http.send(
                 "PUT",
                 f"{self._base}{url}",
                 json={
@@ -665,7 +647,7 @@ class GitHubTarget:
 
     def _stored(self, path: str, data: bytes) -> bool:
         """Whether the branch holds exactly these bytes at PATH (refused if other bytes)."""
-        response = self._send(
+        response = self.http.send(
             "GET",
             f"{self._base}/contents/{quote(path, safe='/')}",
             params={"ref": self.branch},
@@ -692,7 +674,7 @@ class GitHubTarget:
         if self._branch_ready:
             return
         ref = f"{self._base}/git/ref/heads/{quote(self.branch, safe='/')}"
-        response = self._send("GET", ref, accept=(404,))
+        response = self.http.send("GET", ref, accept=(404,))
         response.close()
         if response.status_code == 404:
             readme = (
@@ -702,7 +684,7 @@ class GitHubTarget:
                 "the path is ORIGIN/SHA256/NAME.\n"
             )
             tree = self._json(
-                self._send(
+                self.http.send(
                     "POST",
                     f"{self._base}/git/trees",
                     json={
@@ -718,7 +700,7 @@ class GitHubTarget:
                 )
             )
             commit = self._json(
-                self._send(
+                self.http.send(
                     "POST",
                     f"{self._base}/git/commits",
                     json={
@@ -728,7 +710,7 @@ class GitHubTarget:
                     },
                 )
             )
-            created = self._send(
+            created = self.http.send(
                 "POST",
                 f"{self._base}/git/refs",
                 json={"ref": f"refs/heads/{self.branch}", "sha": commit["sha"]},
@@ -752,7 +734,7 @@ class GitHubTarget:
         """A comment in the token's name: the text names the original author and time."""
         self.preflight()
         self._check_text(f"comment {comment.get('key', '')}", comment["body"])
-        self._send(
+        self.http.send(
             "POST",
             f"{self._base}/issues/{target_id}/comments",
             json={"body": comment["body"]},
@@ -780,11 +762,13 @@ class GitHubTarget:
         body.description = text
         rendered = body.render()
         self._check_text(f"the description of issue {target_id}", rendered)
-        self._send("PATCH", f"{self._base}/issues/{target_id}", json={"body": rendered}).close()
+        self.http.send("PATCH", f"{self._base}/issues/{target_id}", json={"body": rendered}).close()
 
     def edit_comment(self, target_id: str, handle: str, body: str) -> None:
         self._check_text(f"comment {handle}", body)
-        self._send("PATCH", f"{self._base}/issues/comments/{handle}", json={"body": body}).close()
+        self.http.send(
+            "PATCH", f"{self._base}/issues/comments/{handle}", json={"body": body}
+        ).close()
 
     # -- relations -------------------------------------------------------
     def holds(self, kind: str) -> bool:
@@ -805,7 +789,7 @@ class GitHubTarget:
                 "preserve the source's links in the text",
             )
         self.preflight()
-        response = self._send(
+        response = self.http.send(
             "POST",
             f"{self._base}/issues/{other_id}/dependencies/blocked_by",
             json={"issue_id": self._id(target_id)},
@@ -829,7 +813,7 @@ class GitHubTarget:
         if "parent_issue_url" in issue:
             url = issue.get("parent_issue_url")
             return str(url).rstrip("/").rsplit("/", 1)[-1] if url else None
-        response = self._send("GET", f"{self._base}/issues/{number}/parent", accept=(404,))
+        response = self.http.send("GET", f"{self._base}/issues/{number}/parent", accept=(404,))
         if response.status_code == 404:
             response.close()
             return None
@@ -844,7 +828,7 @@ class GitHubTarget:
         change: dict[str, Any] = {"sub_issue_id": self._id(target_id)}
         if current is not None:
             change["replace_parent"] = True
-        response = self._send(
+        response = self.http.send(
             "POST",
             f"{self._base}/issues/{parent_id}/sub_issues",
             json=change,
@@ -903,7 +887,7 @@ class GitHubTarget:
         path = self._path_of(url)
         if path is None:
             return None
-        response = self._send(
+        response = self.http.send(
             "GET",
             f"{self._base}/contents/{quote(path, safe='/')}",
             params={"ref": self.branch},
@@ -924,7 +908,7 @@ class GitHubTarget:
                 remedy="the issue's attachment list was edited; restore the link",
             )
         digest = hashlib.sha256()
-        with self._send(
+        with self.http.send(
             "GET",
             f"{self._base}/contents/{quote(path, safe='/')}",
             params={"ref": self.branch},
@@ -957,7 +941,7 @@ class GitHubTarget:
         change: dict[str, Any] = {"body": body.render(), "labels": labels}
         if issue.get("state") != "closed":
             change.update(state="closed", state_reason="not_planned")
-        self._send("PATCH", f"{self._base}/issues/{target_id}", json=change).close()
+        self.http.send("PATCH", f"{self._base}/issues/{target_id}", json=change).close()
         self._origins[target_id] = body.origin
 
     def ticket_url(self, target_id: str) -> str:

@@ -264,24 +264,6 @@ class RoundupTarget:
                 "(4 failures per api_failed_login_interval_in_sec, 10 minutes by default)",
             )
 
-    def _send(
-        self,
-        method: str,
-        path: str,
-        *,
-        accept: tuple[int, ...] = (),
-        idempotent: bool = True,
-        **kwargs: Any,
-    ) -> requests.Response:
-        """One request with the client's retries; any 4xx not in ``accept`` is a typed error."""
-        return self.http.request(
-            method,
-            path,
-            ok=lambda r: r.status_code < 400 or r.status_code in accept,
-            idempotent=idempotent,
-            **kwargs,
-        )
-
     def _error(self, method: str, path: str, response: requests.Response) -> TargetError:
         status = response.status_code
         detail = self.http.redact(_message(response))
@@ -337,7 +319,7 @@ class RoundupTarget:
         return result
 
     def _get(self, path: str, params: Any = None) -> dict[str, Any]:
-        return self._data(self._send("GET", path, params=params))
+        return self._data(self.http.send("GET", path, params=params))
 
     def _all(self, classname: str, field: str) -> list[dict[str, Any]]:
         """Every item of CLASSNAME with one property, in one unpaged request.
@@ -401,7 +383,7 @@ class RoundupTarget:
     def _has_property(self, name: str) -> bool:
         """Whether issues have property NAME (Roundup answers 400 for an unknown one)."""
         if name not in self._properties:
-            response = self._send(
+            response = self.http.send(
                 "GET",
                 f"/rest/data/{ISSUE}",
                 params={"@fields": name, "@page_size": 1},
@@ -512,7 +494,7 @@ class RoundupTarget:
                 issue[name] = value
         for name, value in payload.get("custom_fields", {}).items():
             issue[name] = value
-        response = self._send("POST", f"/rest/data/{ISSUE}", json=issue, idempotent=False)
+        response = self.http.send("POST", f"/rest/data/{ISSUE}", json=issue, idempotent=False)
         return str(self._data(response)["id"])
 
     def _post_msg(
@@ -530,7 +512,7 @@ class RoundupTarget:
         if date is not None:
             body["date"] = date
         # A message lost in transit and sent again is an orphan, never a duplicate.
-        response = self._send("POST", "/rest/data/msg", json=body)
+        response = self.http.send("POST", "/rest/data/msg", json=body)
         return str(self._data(response)["id"])
 
     def _upload_all(self, origin: str, attachments: Iterable[dict[str, Any]]) -> list[str]:
@@ -553,7 +535,7 @@ class RoundupTarget:
             data = f.read()
         name = attachment["name"]
         content_type = attachment.get("content_type") or "application/octet-stream"
-        response = self._send(
+        response = self.http.send(
             "POST",
             "/rest/data/file",
             data={"name": name, "type": content_type},
@@ -593,7 +575,9 @@ class RoundupTarget:
             body, etag = compute()
             if body is None:
                 return
-            response = self._send("PUT", path, json=body, headers={"If-Match": etag}, accept=(412,))
+            response = self.http.send(
+                "PUT", path, json=body, headers={"If-Match": etag}, accept=(412,)
+            )
             response.close()
             if response.status_code != 412:
                 return
@@ -755,11 +739,11 @@ class RoundupTarget:
     def delete_ticket(self, target_id: str) -> None:
         """Retire the issue: Roundup's delete, which also hides it from find-by-origin."""
         self.preflight()
-        response = self._send("GET", f"/rest/data/{ISSUE}/{target_id}", accept=(404,))
+        response = self.http.send("GET", f"/rest/data/{ISSUE}/{target_id}", accept=(404,))
         if response.status_code == 404:
             return
         etag = str(self._data(response).get("@etag", ""))
-        self._send(
+        self.http.send(
             "DELETE",
             f"/rest/data/{ISSUE}/{target_id}",
             headers={"If-Match": etag},
@@ -807,7 +791,7 @@ class RoundupTarget:
             for msg in self._get("/rest/data/msg", params).get("collection", []):
                 content = msg.get("content")
                 if not isinstance(content, str) or _NOT_TEXT.match(content):
-                    raw = self._send("GET", f"/rest/data/msg/{msg['id']}/binary_content")
+                    raw = self.http.send("GET", f"/rest/data/msg/{msg['id']}/binary_content")
                     content = raw.content.decode("utf-8", "replace")
                 texts[str(msg["id"])] = content
         return [texts.get(i, "") for i in ids]
@@ -817,7 +801,7 @@ class RoundupTarget:
 
     def _file_size(self, file_id: str) -> int:
         """Bytes of a file, from the length Roundup announces (uncompressed) or by counting."""
-        response = self._send(
+        response = self.http.send(
             "GET", self._file_path(file_id), stream=True, headers={"Accept-Encoding": "identity"}
         )
         with response:
@@ -876,7 +860,7 @@ class RoundupTarget:
         path = urlsplit(url).path
         prefix = urlsplit(self.url).path
         digest = hashlib.sha256()
-        with self._send(
+        with self.http.send(
             "GET", path[len(prefix) :] if path.startswith(prefix) else path, stream=True
         ) as r:
             for chunk in r.iter_content(1 << 16):
