@@ -20,12 +20,16 @@ from typing import Any
 import pytest
 
 from migrator.connectors.redmine import RELATION
-from migrator.mapping.references import render_references
 from migrator.model import normalize_text
 from migrator.staging import Staging
 from migrator.verify.verifier import links_by_source
 from tests.cli_runner import run
 from tests.faultproxy import FaultProxy, Rule
+from tests.load.helpers import final_text
+
+
+def redmine_inert(written: str) -> str:
+    return f"!{written}"  # Redmine's escape: not a link
 
 
 def start_load(config: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -57,25 +61,18 @@ def assert_exactly_once(redmine_admin: Any, project: str, payloads: list[dict[st
     assert sorted(by_origin) == sorted(p["origin"] for p in payloads)
     new_ids = {o: ids[0] for o, ids in by_origin.items()}
 
-    def final(p: dict[str, Any], text: str) -> str:
-        """The text with every reference as the new number (all tickets are loaded)."""
-        return normalize_text(
-            render_references(
-                text,
-                p.get("refs", []),
-                lambda o: f"#{new_ids[o]}" if o in new_ids else None,
-                lambda written: f"!{written}",  # Redmine's escape: not a link
-            )
-        )
-
     for p in payloads:
         notes = Counter(
             normalize_text(j["notes"]) for j in redmine_admin.journals(by_origin[p["origin"]][0])
         )
-        want = Counter(final(p, c["body"]) for c in p["comments"])
+        want = Counter(
+            final_text(p, c["body"], new_ids, "#{}", redmine_inert) for c in p["comments"]
+        )
         assert notes == want, p["origin"]
         issue = next(i for i in issues if i["id"] == by_origin[p["origin"]][0])
-        assert normalize_text(issue["description"]) == final(p, p["description"]), p["origin"]
+        assert normalize_text(issue["description"]) == final_text(
+            p, p["description"], new_ids, "#{}", redmine_inert
+        ), p["origin"]
         assert issue["status"]["name"] == p["status"], p["origin"]
         files = redmine_admin.get(f"/issues/{issue['id']}.json", include="attachments")["issue"]
         got = sorted(

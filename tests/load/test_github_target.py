@@ -32,13 +32,13 @@ from fixtures.apis import github as github_description
 from migrator.connectors import github
 from migrator.connectors.github import STATES, Body, GitHubTarget, attachment_path
 from migrator.errors import ConfigError, PermanentTargetError, SecretError, TargetError
-from migrator.mapping.references import render_references
 from migrator.model import normalize_text
 from migrator.secrets import Secret
 from migrator.staging import Staging
 from migrator.staging.blobs import BlobStore
 from tests.cli_runner import run
 from tests.doubles.github_api import Fault, GitHubDouble, Issue
+from tests.load.helpers import final_text
 
 pytestmark = [pytest.mark.github, pytest.mark.trac]
 
@@ -137,23 +137,14 @@ def assert_exactly_once(double: GitHubDouble, m: Migration, payloads: list[dict[
     assert sorted(mine) == sorted(p["origin"] for p in payloads)
     number = {o: ns[0] for o, ns in mine.items()}
 
-    def final(p: dict[str, Any], text: str) -> str:
-        """References to migrated tickets as GitHub's #N; the others as written."""
-        return normalize_text(
-            render_references(
-                text,
-                p.get("refs", []),
-                lambda o: f"#{number[o]}" if o in number else None,
-                str,
-            )
-        )
-
     for p in payloads:
         issue = double.issues[number[p["origin"]]]
         body = Body.parse(issue.body)
-        assert normalize_text(body.description) == final(p, p["description"]), p["origin"]
+        assert normalize_text(body.description) == final_text(p, p["description"], number, "#{}"), (
+            p["origin"]
+        )
         assert [normalize_text(c) for c in double.comments_of(issue.number)] == [
-            final(p, c["body"]) for c in p["comments"]
+            final_text(p, c["body"], number, "#{}") for c in p["comments"]
         ], p["origin"]
         state, reason = STATES.get(p["status"], ("open", None))
         assert (issue.state, issue.state_reason if state == "closed" else None) == (state, reason)

@@ -39,13 +39,13 @@ from migrator.connectors.roundup_target import FreshConnections, RoundupTarget
 from migrator.errors import ConfigError, PermanentTargetError, SecretError, TargetError
 from migrator.http import RateGovernor
 from migrator.load.links import planned_links
-from migrator.mapping.references import render_references
 from migrator.model import normalize_text, parse_iso
 from migrator.secrets import Secret
 from migrator.staging import Staging, schema
 from migrator.staging.blobs import BlobStore
 from tests.cli_runner import run
 from tests.faultproxy import FaultProxy, Rule
+from tests.load.helpers import final_text
 
 pytestmark = [pytest.mark.roundup, pytest.mark.trac]
 
@@ -332,21 +332,12 @@ def assert_exactly_once(rest: RoundupRest, m: Migration, payloads: list[dict[str
     assert sorted(mine) == sorted(p["origin"] for p in payloads)
     new_ids = {o: ids[0] for o, ids in mine.items()}
 
-    def final(p: dict[str, Any], text: str) -> str:
-        """References to migrated tickets as Roundup designators; the others as written."""
-        return normalize_text(
-            render_references(
-                text,
-                p.get("refs", []),
-                lambda o: f"issue{new_ids[o]}" if o in new_ids else None,
-                str,
-            )
-        )
-
     for p in payloads:
         issue_id = mine[p["origin"]][0]
         texts = [normalize_text(msg["content"]) for msg in rest.messages(issue_id)]
-        want = [final(p, p["description"])] + [final(p, c["body"]) for c in p["comments"]]
+        want = [final_text(p, p["description"], new_ids, "issue{}")] + [
+            final_text(p, c["body"], new_ids, "issue{}") for c in p["comments"]
+        ]
         assert texts == want, p["origin"]
         assert rest.files(issue_id) == sorted((a["name"], a["sha256"]) for a in p["attachments"])
         assert rest.issue(issue_id)["status"]["name"] == p["status"], p["origin"]
