@@ -645,8 +645,8 @@ class GitHubTarget:
             f" · {note}" if note else ""
         )
 
-    def _stored(self, path: str, data: bytes) -> bool:
-        """Whether the branch holds exactly these bytes at PATH (refused if other bytes)."""
+    def _file_info(self, path: str) -> Any:
+        """The contents API's record of PATH in the branch (sha, size...), or None."""
         response = self.http.send(
             "GET",
             f"{self._base}/contents/{quote(path, safe='/')}",
@@ -655,8 +655,15 @@ class GitHubTarget:
         )
         if response.status_code == 404:
             response.close()
+            return None
+        return self._json(response)
+
+    def _stored(self, path: str, data: bytes) -> bool:
+        """Whether the branch holds exactly these bytes at PATH (refused if other bytes)."""
+        info = self._file_info(path)
+        if info is None:
             return False
-        sha = self._json(response).get("sha")
+        sha = info.get("sha")
         if sha != git_blob_sha(data):
             raise PermanentTargetError(
                 f"{path} in the {self.branch} branch of {self.repo} holds other bytes",
@@ -885,18 +892,8 @@ class GitHubTarget:
 
     def _size(self, url: str) -> int | None:
         path = self._path_of(url)
-        if path is None:
-            return None
-        response = self.http.send(
-            "GET",
-            f"{self._base}/contents/{quote(path, safe='/')}",
-            params={"ref": self.branch},
-            accept=(404,),
-        )
-        if response.status_code == 404:
-            response.close()
-            return None
-        size = self._json(response).get("size")
+        info = self._file_info(path) if path is not None else None
+        size = info.get("size") if info is not None else None
         return int(size) if isinstance(size, int) else None
 
     def attachment_sha256(self, url: str) -> str:
