@@ -55,7 +55,7 @@ RSS_BUDGET_MB = 50.0
 
 
 def run_migrator(url: str, workers: int, workdir: Path) -> dict[str, Any]:
-    from migrator.connectors.redmine_source import RedmineSource
+    from migrator.trackers.redmine.source import RedmineSource
     from migrator.extract import extract
     from migrator.progress import Silent
     from migrator.secrets import Secret

@@ -153,8 +153,8 @@ def extract(
       migrator extract --since 2024-05-01
       migrator extract --ids 1,2,5-9
     """
-    from migrator.connectors import IdSet
     from migrator.extract import extract_configured, make_meter, parse_since
+    from migrator.trackers import IdSet
 
     config, staging = _open(config_path, "extract")
     summary = extract_configured(
@@ -193,10 +193,10 @@ def check(config_path: Path, as_json: bool, offline: bool) -> None:
     """
     from dataclasses import asdict
 
-    from migrator.connectors import make_target
     from migrator.mapping import load_mapping
     from migrator.mapping.check import check as do_check
     from migrator.mapping.check import format_report
+    from migrator.trackers import make_target
 
     config, staging = _open(config_path)
     mapping = load_mapping(config.mapping_path)
@@ -344,9 +344,9 @@ def load(
     Example:
       migrator load --batch pilot
     """
-    from migrator.connectors import make_target
-    from migrator.connectors.settings import transport
     from migrator.load import load as do_load
+    from migrator.trackers import make_target
+    from migrator.trackers.settings import transport
 
     config, staging = _open(config_path, "load")
     # One governor for every worker: the target's limit is per client, not per session.
@@ -482,9 +482,9 @@ def rollback(config_path: Path, quiet: bool, batch: str, close: bool, yes: bool)
     Example:
       migrator rollback --batch pilot
     """
-    from migrator.connectors import make_target
     from migrator.load.batches import show_batch
     from migrator.load.rollback import rollback as do_rollback
+    from migrator.trackers import make_target
 
     config, staging = _open(config_path, "rollback")
     info = show_batch(staging, batch)
@@ -515,7 +515,7 @@ def verify(config_path: Path, quiet: bool) -> None:
     Example:
       migrator verify
     """
-    from migrator.connectors import make_target
+    from migrator.trackers import make_target
     from migrator.verify import verify as do_verify
 
     config, staging = _open(config_path)

@@ -1,16 +1,18 @@
 """``migrator init``: a commented ``migration.toml`` and a mapping to start from.
 
-The pairs ``init`` knows are the mappings it carries: ``templates/`` holds a
-copy of every mapping shipped in the repository's ``mappings/`` folder (a test
-keeps them byte-identical), so a pair exists exactly when its mapping does, and
-an installed wheel, which has no ``mappings/`` folder, still has them.  A file
-a mapping names (its ``hook``) is copied beside it, so the relative path still
+The pairs ``init`` knows are the mappings the trackers carry: each target's
+folder (``migrator/trackers/NAME/mappings/``) holds a copy of every mapping into
+it that the repository's ``mappings/`` folder ships (a test keeps them
+byte-identical), so a pair exists exactly when its mapping does, and an
+installed wheel, which has no ``mappings/`` folder, still has them.  A file a
+mapping names (its ``hook``) is copied beside it, so the relative path still
 resolves.
 
 ``migration.toml`` is assembled from one template per part, in this order: a
-header, the ``[source]`` section of the source type (``templates/config/source/``),
-the ``[target]`` section of the target type (``templates/config/target/``), then
-the shared ``[staging]``, ``[mapping]`` and ``[load]`` sections.
+header, the ``[source]`` section of the source's tracker
+(``trackers/NAME/templates/source.toml``), the ``[target]`` section of the
+target's (``templates/target.toml``), then the shared ``[staging]``,
+``[mapping]`` and ``[load]`` sections (``migrator/templates/config/``).
 """
 
 from __future__ import annotations
@@ -24,17 +26,28 @@ from pathlib import Path
 from typing import Any
 
 from migrator.errors import ConfigError
+from migrator.trackers import registry
 
-TEMPLATES: Traversable = files("migrator") / "templates"
+CONFIG: Traversable = files("migrator") / "templates" / "config"
 _MAPPING_NAME = re.compile(r"([a-z0-9]+)-to-([a-z0-9]+)\.yaml")
 _ENV_REFERENCE = re.compile(r"\$env:([A-Za-z_][A-Za-z0-9_]*)|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_CONFIG_PARTS = ("header", "source/{source}", "target/{target}", "staging", "mapping", "load")
+_CONFIG_PARTS = ("header", "source", "target", "staging", "mapping", "load")
+
+
+def _mappings() -> dict[tuple[str, str], Traversable]:
+    """Every shipped mapping by (source, target): in the target's folder, into that target."""
+    found: dict[tuple[str, str], Traversable] = {}
+    for tracker in registry.trackers():
+        for item in tracker.mappings():
+            m = _MAPPING_NAME.fullmatch(item.name)
+            if m and m.group(2) in tracker.targets and m.group(1) in registry.types("source"):
+                found.setdefault((m.group(1), m.group(2)), item)
+    return found
 
 
 def pairs() -> list[tuple[str, str]]:
     """Every (source, target) pair with a mapping to start from, sorted."""
-    found = (_MAPPING_NAME.fullmatch(item.name) for item in TEMPLATES.iterdir())
-    return sorted((m.group(1), m.group(2)) for m in found if m)
+    return sorted(_mappings())
 
 
 def describe_pairs() -> list[str]:
@@ -56,8 +69,13 @@ def render_config(source: str, target: str) -> str:
     """The text of ``migration.toml`` for a pair (known or not: callers check)."""
     parts = []
     for part in _CONFIG_PARTS:
-        name = part.format(source=source, target=target) + ".toml"
-        text = TEMPLATES.joinpath("config", *name.split("/")).read_text(encoding="utf-8")
+        if part == "source":
+            template = registry.tracker_for("source", source).template("source")
+        elif part == "target":
+            template = registry.tracker_for("target", target).template("target")
+        else:
+            template = CONFIG / f"{part}.toml"
+        text = template.read_text(encoding="utf-8")
         parts.append(text.replace("{source}", source).replace("{target}", target))
     return "\n".join(parts)
 
@@ -103,7 +121,8 @@ def init(directory: Path, source: str, target: str, *, force: bool = False) -> I
             remedy=f"init knows {', '.join(describe_pairs())}{hint}",
         )
     mapping_name = f"{source}-to-{target}.yaml"
-    mapping = TEMPLATES.joinpath(mapping_name).read_bytes()
+    shipped = _mappings()[(source, target)]
+    mapping = shipped.read_bytes()
     config_text = render_config(source, target)
     # Copied as bytes: what init writes is exactly what the tests compare with mappings/.
     writes: dict[Path, bytes] = {
@@ -111,7 +130,8 @@ def init(directory: Path, source: str, target: str, *, force: bool = False) -> I
         directory / "mappings" / mapping_name: mapping,
     }
     for extra in _mapping_extras(mapping):
-        writes[directory / "mappings" / extra] = TEMPLATES.joinpath(*extra.split("/")).read_bytes()
+        beside = registry.tracker_for("target", target).resource("mappings", *extra.split("/"))
+        writes[directory / "mappings" / extra] = beside.read_bytes()
     existing = [path for path in writes if path.exists()]
     if existing and not force:
         raise ConfigError(

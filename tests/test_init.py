@@ -15,16 +15,16 @@ from pathlib import Path
 import pytest
 
 from migrator.config import load_config
-from migrator.connectors import SOURCES, TARGETS, make_source, make_target
-from migrator.connectors.redmine_source import SECTION_KEYS as REDMINE_SOURCE_KEYS
 from migrator.errors import ConfigError, SecretError, SourceError
 from migrator.init import init, pairs, render_config
 from migrator.mapping import load_mapping
+from migrator.trackers import make_source, make_target, sources, targets
+from migrator.trackers.redmine.source import SECTION_KEYS as REDMINE_SOURCE_KEYS
 from tests.cli_runner import run
 
 REPO = Path(__file__).resolve().parents[1]
 MAPPINGS = REPO / "mappings"
-TEMPLATES = REPO / "migrator" / "templates"
+TRACKERS = REPO / "migrator" / "trackers"
 SHIPPED = sorted(
     (m.group(1), m.group(2))
     for m in (re.fullmatch(r"(\w+)-to-(\w+)\.yaml", p.name) for p in MAPPINGS.glob("*.yaml"))
@@ -84,27 +84,39 @@ def shipped_files() -> list[Path]:
 
 def test_pairs_are_the_shipped_mappings() -> None:
     assert pairs() == SHIPPED
-    assert {s for s, _ in SHIPPED} <= set(SOURCES) and {t for _, t in SHIPPED} <= set(TARGETS)
+    assert {s for s, _ in SHIPPED} <= set(sources()) and {t for _, t in SHIPPED} <= set(targets())
+
+
+def packaged_copies() -> dict[Path, Path]:
+    """Each file under a tracker's mappings/ folder, by its path inside that folder."""
+    return {
+        p.relative_to(folder): p
+        for folder in TRACKERS.glob("*/mappings")
+        for p in folder.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+def packaged_home(name: Path) -> str:
+    """Where a shipped file's copy belongs: a mapping in its target's folder."""
+    m = re.fullmatch(r"\w+-to-(\w+)\.yaml", name.name)
+    return f"migrator/trackers/{m.group(1) if m else 'TARGET'}/mappings/{name}"
 
 
 @pytest.mark.parametrize("name", shipped_files(), ids=str)
 def test_packaged_copy_is_byte_identical_to_the_shipped_file(name: Path) -> None:
-    copy = TEMPLATES / name
-    assert copy.is_file(), f"copy mappings/{name} to migrator/templates/{name}"
+    copy = packaged_copies().get(name)
+    assert copy is not None, f"copy mappings/{name} to {packaged_home(name)}"
     assert copy.read_bytes() == (MAPPINGS / name).read_bytes(), (
-        f"migrator/templates/{name} differs from mappings/{name}: copy it again"
+        f"{copy.relative_to(REPO)} differs from mappings/{name}: copy it again"
     )
 
 
 def test_no_packaged_mapping_without_a_shipped_one() -> None:
-    copies = {
-        p.relative_to(TEMPLATES)
-        for p in TEMPLATES.rglob("*")
-        if p.is_file()
-        and "config" not in p.relative_to(TEMPLATES).parts
-        and "__pycache__" not in p.parts
-    }
-    assert copies == set(shipped_files())
+    assert set(packaged_copies()) == set(shipped_files())
+    for name, copy in packaged_copies().items():
+        m = re.fullmatch(r"\w+-to-(\w+)\.yaml", name.name)
+        assert m is None or copy.parents[1].name == m.group(1), f"{copy} is not in its target"
 
 
 def uncomment_every_setting(text: str) -> str:

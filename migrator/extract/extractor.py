@@ -18,8 +18,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from migrator.config import Config
-from migrator.connectors import IdSet, make_source
-from migrator.connectors.base import Source
 from migrator.errors import ConfigError, StagingError
 from migrator.extract.state import (
     CHECKPOINT,
@@ -33,6 +31,8 @@ from migrator.model import Ticket, iso, parse_iso
 from migrator.progress import Meter, Progress, as_meter
 from migrator.staging import Staging
 from migrator.staging.blobs import BlobStore
+from migrator.trackers import IdSet, make_source
+from migrator.trackers.protocols import Source
 
 REPLACEMENT = "\ufffd"
 SHOWN = 10  # origins named in a summary warning; the events table has them all

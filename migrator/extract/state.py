@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from migrator.connectors import IdSet
 from migrator.errors import ConfigError, StagingError
 from migrator.model import iso, parse_iso
+from migrator.trackers import IdSet
 
 CHECKPOINT = "extract.checkpoint"
 CURSOR = "extract.cursor"

@@ -15,11 +15,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from migrator.connectors.base import Target
 from migrator.errors import PermanentTargetError
 from migrator.http import AmbiguousWriteError
 from migrator.staging import Staging
 from migrator.staging import schema as s
+from migrator.trackers.protocols import Target
 
 FORWARD = {"blocks", "precedes", "duplicates", "relates", "copied-to"}
 INVERSE = {

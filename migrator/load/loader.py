@@ -25,7 +25,6 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from migrator.connectors.base import Target
 from migrator.errors import PermanentTargetError, TargetError
 from migrator.http import AmbiguousWriteError
 from migrator.load.batches import batch_origins
@@ -43,6 +42,7 @@ from migrator.progress import Progress
 from migrator.staging import Staging
 from migrator.staging import schema as s
 from migrator.staging.store import now
+from migrator.trackers.protocols import Target
 
 ls = s.load_state
 

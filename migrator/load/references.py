@@ -26,7 +26,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from migrator.connectors.base import Target
 from migrator.errors import PermanentTargetError
 from migrator.mapping.references import (
     has_references,
@@ -37,6 +36,7 @@ from migrator.model import normalize_text
 from migrator.staging import Staging
 from migrator.staging import schema as s
 from migrator.staging.store import now
+from migrator.trackers.protocols import Target
 
 ls = s.load_state
 CHUNK = 200

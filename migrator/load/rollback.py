@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from migrator.connectors.base import Target
 from migrator.load.batches import show_batch
 from migrator.progress import Progress
 from migrator.staging import Staging
 from migrator.staging import schema as s
+from migrator.trackers.protocols import Target
 
 
 @dataclass

@@ -12,11 +12,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from migrator.connectors.base import Target
 from migrator.errors import MigratorError
 from migrator.mapping.engine import MAX_SUBJECT, apply, field_value, present_fields
 from migrator.mapping.rules import Mapping
 from migrator.staging import Staging
+from migrator.trackers.protocols import Target
 
 TEXT_LIMIT = 65_535  # bytes: a MySQL TEXT column, Redmine's usual storage for descriptions
 DEFAULT_MAX_ATTACHMENT = 5 * 1024 * 1024  # Redmine's default attachment_max_size

@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from migrator.connectors.base import ReadBack, Target
 from migrator.load.links import planned_links
 from migrator.load.references import Renderer, render_payload
 from migrator.model import normalize_text
@@ -22,6 +21,7 @@ from migrator.progress import Progress
 from migrator.staging import Staging
 from migrator.staging import schema as s
 from migrator.staging.store import now
+from migrator.trackers.protocols import ReadBack, Target
 
 COMPARED = ("subject", "description", "tracker", "status", "priority", "assignee")
 # Compared only when the plan sets them (the mapping may not route them).

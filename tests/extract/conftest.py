@@ -14,7 +14,7 @@ import pytest
 
 from fixtures.generate import generate
 from fixtures.trackers import trac as trac_env_builder
-from tests.connectors.contract import write_config
+from tests.trackers.contract import write_config
 
 BIG_TICKETS = 3000
 BIG_SEED = 11

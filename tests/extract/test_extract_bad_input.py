@@ -4,7 +4,7 @@ Each test first extracts a good source, leaves an interrupted extract's
 checkpoint behind (the state most worth protecting), then points the
 migration at a bad source and checks that ``source_tickets`` and ``meta`` are
 byte-for-byte what they were.  Wrong credentials are checked against real
-servers by the contract suite (tests/connectors/contract.py).
+servers by the contract suite (tests/trackers/contract.py).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from fixtures.spreadsheets import VARIANTS, write
 from fixtures.spreadsheets import section as sheet_section
 from migrator.extract import Scope
 from tests.cli_runner import run
-from tests.connectors.contract import staging_snapshot, write_config
+from tests.trackers.contract import staging_snapshot, write_config
 from tests.extract.test_extract_partial import interrupt_after_first_page
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from fixtures.spreadsheets import VARIANTS, write
 from fixtures.spreadsheets import section as sheet_section
 from tests.cli_runner import run
-from tests.connectors.contract import write_config
+from tests.trackers.contract import write_config
 from tests.extract.helpers import last_run, meta, rows, staged_hashes
 
 CHANGED = (5, 77, 150)

@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 
 from migrator.config import load_config
-from migrator.connectors import Page, make_source
 from migrator.extract import Scope, extract
 from migrator.progress import Silent
 from migrator.staging import Staging
 from migrator.staging.blobs import BlobStore
+from migrator.trackers import Page, make_source
 from tests.cli_runner import run
-from tests.connectors.contract import staging_snapshot
+from tests.trackers.contract import staging_snapshot
 from tests.extract.helpers import last_run, meta, staged_hashes
 
 
@@ -83,7 +83,7 @@ def test_bad_options_are_usage_errors(
 
 
 def test_roundup_and_spreadsheets_have_no_projects(tmp_path: Path) -> None:
-    from tests.connectors.contract import write_config
+    from tests.trackers.contract import write_config
 
     roundup = write_config(
         tmp_path / "r",

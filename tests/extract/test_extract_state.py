@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from migrator.connectors import IdSet
 from migrator.errors import ConfigError, StagingError
 from migrator.extract.extractor import activity, replaced_text
 from migrator.extract.state import MARGIN, Checkpoint, Cursor, Scope, next_cursor, parse_since
 from migrator.model import Attachment, Comment, Ticket
+from migrator.trackers import IdSet
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)

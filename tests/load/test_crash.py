@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from migrator.connectors.redmine import RELATION
 from migrator.model import normalize_text
 from migrator.staging import Staging
+from migrator.trackers.redmine.target import RELATION
 from migrator.verify.verifier import links_by_source
 from tests.cli_runner import run
 from tests.faultproxy import FaultProxy, Rule

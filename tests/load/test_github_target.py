@@ -29,13 +29,13 @@ import pytest
 import requests
 
 from fixtures.apis import github as github_description
-from migrator.connectors import github
-from migrator.connectors.github import STATES, Body, GitHubTarget, attachment_path
 from migrator.errors import ConfigError, PermanentTargetError, SecretError, TargetError
 from migrator.model import normalize_text
 from migrator.secrets import Secret
 from migrator.staging import Staging
 from migrator.staging.blobs import BlobStore
+from migrator.trackers import github
+from migrator.trackers.github.target import STATES, Body, GitHubTarget, attachment_path
 from tests.cli_runner import run
 from tests.doubles.github_api import Fault, GitHubDouble, Issue
 from tests.load.helpers import final_text

@@ -6,10 +6,6 @@ the issue class, see :func:`start_tracker`'s ``extra_schema``) and served
 again.  Each test that runs ``migrator verify`` gets a tracker of its own:
 Roundup has no projects, so verify's census sees every marked issue of the
 tracker, and another test's issues would be "unknown to staging" there.
-
-Until ``make_target`` builds Roundup targets itself, :func:`wire_roundup_target`
-lets it (in this process through ``monkeypatch``, in a killed loader process
-before the CLI starts); it steps aside as soon as ``TARGETS`` names roundup.
 """
 
 from __future__ import annotations
@@ -32,17 +28,14 @@ import requests
 from sqlalchemy import select
 
 from fixtures.trackers import roundup as roundup_server
-from migrator import connectors
-from migrator.config import Config
-from migrator.connectors import roundup_target
-from migrator.connectors.roundup_target import FreshConnections, RoundupTarget
 from migrator.errors import ConfigError, PermanentTargetError, SecretError, TargetError
-from migrator.http import RateGovernor
 from migrator.load.links import planned_links
 from migrator.model import normalize_text, parse_iso
 from migrator.secrets import Secret
 from migrator.staging import Staging, schema
 from migrator.staging.blobs import BlobStore
+from migrator.trackers import roundup_target
+from migrator.trackers.roundup.target import FreshConnections, RoundupTarget
 from tests.cli_runner import run
 from tests.faultproxy import FaultProxy, Rule
 from tests.load.helpers import final_text
@@ -58,32 +51,6 @@ TRACKER_SCHEMA = ("legacy_id=String()", 'blocks=Multilink("issue")', 'parent=Lin
 PASSWORD_VAR = "MIGRATOR_TEST_ROUNDUP_PASSWORD"
 OPERATOR = "operator"  # an Admin the wrong-password test may fail to log in as
 OPERATOR_PASSWORD = "operator-secret-1"
-
-
-# --------------------------------------------------------------------------- wiring
-
-
-def wire_roundup_target() -> None:
-    """Teach ``make_target`` the Roundup target, unless it knows it already."""
-    if "roundup" in connectors.TARGETS:
-        return
-    connectors.make_target = _make_target
-
-
-_original_make_target = connectors.make_target
-
-
-def _make_target(config: Config, *, governor: RateGovernor | None = None) -> Any:
-    if config.target["type"] == "roundup":
-        blobs = BlobStore(config.blobs_dir)
-        return roundup_target.from_config(config.target, config.base, blobs, governor=governor)
-    return _original_make_target(config, governor=governor)
-
-
-@pytest.fixture(autouse=True)
-def _roundup_make_target(monkeypatch: pytest.MonkeyPatch) -> None:
-    if "roundup" not in connectors.TARGETS:
-        monkeypatch.setattr(connectors, "make_target", _make_target)
 
 
 # --------------------------------------------------------------------------- trackers
@@ -410,13 +377,9 @@ def test_trac_migration_into_roundup_is_complete_and_exactly_once(
 
 
 def start_load(config: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """``migrator load`` as a real process that can be killed (Roundup target wired in)."""
-    code = (
-        "from tests.load.test_roundup_target import wire_roundup_target as wire; wire(); "
-        "from migrator.cli import main; main()"
-    )
+    """``migrator load`` as a real process that can be killed."""
     return subprocess.Popen(
-        [sys.executable, "-c", code, "load", "-q", "-c", str(config)],
+        [sys.executable, "-m", "migrator", "load", "-q", "-c", str(config)],
         cwd=REPO,
         env={**os.environ, **env, "PYTHONPATH": str(REPO)},
         stdout=subprocess.DEVNULL,

@@ -57,7 +57,7 @@ def ticket(**kw: object) -> Ticket:
 def test_shipped_mapping_is_valid_and_is_the_init_template() -> None:
     mapping = load_mapping(SHIPPED)
     assert mapping.project == "demo"
-    template = Path(__file__).parents[2] / "migrator" / "templates" / "trac-to-redmine.yaml"
+    template = Path(__file__).parents[2] / "migrator/trackers/redmine/mappings/trac-to-redmine.yaml"
     assert template.read_bytes() == SHIPPED.read_bytes()
 
 

@@ -58,12 +58,13 @@ from urllib.parse import urlsplit
 
 import requests
 
-from migrator.connectors.base import Page
 from migrator.errors import ConfigError, SourceError, TargetError
 from migrator.http import HttpClient
 from migrator.model import Attachment, Change, Comment, Link, Ticket, User, iso, parse_iso
 from migrator.secrets import Redactor, Secret, resolve_secret
 from migrator.staging.blobs import BlobStore
+from migrator.trackers.filters import EVERYTHING, Filters, OnlyIds
+from migrator.trackers.protocols import Page
 
 T = TypeVar("T")
 
@@ -885,9 +886,20 @@ def _server_message(response: requests.Response) -> str:
     return str(data)[:300]
 
 
-def from_config(section: dict[str, Any], base: Path, *, since: str | None = None) -> RedmineSource:
+def from_config(
+    section: dict[str, Any],
+    base: Path,
+    filters: Filters = EVERYTHING,
+) -> RedmineSource | OnlyIds:
     """``[source]`` with ``type = "redmine"``: url, api_key (a secret reference), and
-    optionally project, name, workers, markup, private_notes."""
+    optionally project, name, workers, markup, private_notes.
+
+    ``--project`` overrides the section's ``project``: that project and its
+    subprojects.  Redmine's issue list cannot select ids, so ``--ids`` filters
+    what is read.
+    """
+    if filters.project is not None:
+        section = {**section, "project": filters.project}
     unknown = sorted(set(section) - SECTION_KEYS)
     if unknown:
         raise ConfigError(
@@ -916,13 +928,14 @@ def from_config(section: dict[str, Any], base: Path, *, since: str | None = None
             remedy="private notes are skipped unless you say include",
         )
     project, name, markup = section.get("project"), section.get("name"), section.get("markup")
-    return RedmineSource(
+    source = RedmineSource(
         url,
         resolve_secret(key, base=base, key="[source] api_key"),
         project=str(project) if project else None,
         name=str(name) if name else None,
         workers=workers,
-        since=since,
+        since=iso(filters.since),
         markup=str(markup) if markup is not None else "textile",
         private_notes=private == "include",
     )
+    return source if filters.ids is None else OnlyIds(source, filters.ids)

@@ -1,4 +1,4 @@
-"""The Target contract (tests/connectors/target_contract.py) against every target.
+"""The Target contract (tests/trackers/target_contract.py) against every target.
 
 Each target runs against a server of this module's own: Redmine 5 (the
 session's server, in a project made for this module), a real Roundup 2.6
@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from tests.connectors import target_contract as contract
-from tests.connectors.target_contract import Case, Run
+from tests.trackers import target_contract as contract
+from tests.trackers.target_contract import Case, Run
 from tests.doubles.github_api import GitHubDouble
 from tests.load import test_github_target as github_tests
 from tests.load import test_roundup_target as roundup_tests
@@ -179,6 +179,6 @@ def test_target(target: str, check: str, cases: dict[str, Case], tmp_path: Path)
 
 
 def test_every_target_type_is_in_the_contract() -> None:
-    from migrator.connectors import TARGETS as TYPES
+    from migrator.trackers import targets
 
-    assert set(TYPES) == {_name(p) for p in TARGETS}
+    assert set(targets()) == {_name(p) for p in TARGETS}

@@ -19,7 +19,6 @@ import requests
 
 from fixtures.trackers import redmine as redmine_server
 from fixtures.trackers.redmine_seed import seed
-from migrator.connectors.redmine_source import RedmineSource, from_config, redmine_since
 from migrator.errors import ConfigError, SourceError
 from migrator.extract import extract
 from migrator.model import Ticket
@@ -27,6 +26,7 @@ from migrator.progress import Silent
 from migrator.secrets import Secret
 from migrator.staging import Staging
 from migrator.staging.blobs import BlobStore
+from migrator.trackers.redmine.source import RedmineSource, from_config, redmine_since
 
 pytestmark = pytest.mark.redmine
 

@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
-from migrator.connectors.base import Capabilities, ReadBack, Texts
-from migrator.connectors.settings import transport
 from migrator.errors import ConfigError, TargetError
 from migrator.http import HttpClient, RateGovernor
 from migrator.secrets import Redactor, Secret, resolve_secret
 from migrator.staging.blobs import BlobStore
+from migrator.trackers.protocols import Capabilities, ReadBack, Texts
+from migrator.trackers.settings import transport
 
 PAGE = 100
 # Redmine's relation types for the model's forward link kinds.

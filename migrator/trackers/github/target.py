@@ -47,12 +47,12 @@ from urllib.parse import quote, unquote, urlsplit
 import requests
 from requests.auth import AuthBase
 
-from migrator.connectors.base import Capabilities, ReadBack, Texts
-from migrator.connectors.settings import transport
 from migrator.errors import ConfigError, PermanentTargetError, TargetError
 from migrator.http import HttpClient, RateGovernor
 from migrator.secrets import Redactor, Secret, resolve_secret
 from migrator.staging.blobs import BlobStore
+from migrator.trackers.protocols import Capabilities, ReadBack, Texts
+from migrator.trackers.settings import transport
 
 API = "https://api.github.com"
 API_VERSION = "2022-11-28"  # the REST API version every request asks for

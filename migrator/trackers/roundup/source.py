@@ -39,14 +39,14 @@ from urllib.parse import urlsplit
 import requests
 from requests.auth import HTTPBasicAuth
 
-from migrator.connectors import IdSet, no_projects
-from migrator.connectors.base import Page
-from migrator.connectors.settings import login
 from migrator.errors import ConfigError, SourceError, TargetError
 from migrator.http import HttpClient
 from migrator.model import Attachment, Change, Comment, Link, Ticket, iso
 from migrator.secrets import Redactor, Secret
 from migrator.staging.blobs import CHUNK, BlobStore
+from migrator.trackers.filters import EVERYTHING, Filters, IdSet, no_projects
+from migrator.trackers.protocols import Page
+from migrator.trackers.settings import login
 
 PAGE_SIZE = 100
 ID_PAGE = 1000  # ids listed per request; listing formats nothing, so pages can be big
@@ -714,15 +714,12 @@ def _message(response: requests.Response) -> str:
 def from_config(
     section: dict[str, Any],
     base: Path,
-    *,
-    since: datetime | None = None,
-    ids: IdSet | None = None,
-    project: str | None = None,
+    filters: Filters = EVERYTHING,
 ) -> RoundupSource:
     """``[source]`` with ``type = "roundup"``: url, user, password (a secret reference),
     and optionally tracker_dir (for history), name (origin prefix), closed_statuses."""
-    if project is not None:
-        raise no_projects("Roundup", project)
+    if filters.project is not None:
+        raise no_projects("Roundup", filters.project)
     url = section.get("url")
     if not isinstance(url, str) or not url:
         raise ConfigError(
@@ -748,6 +745,6 @@ def from_config(
         name=str(name) if name else None,
         tracker_dir=tracker_dir,
         closed_statuses=closed,
-        since=since,
-        ids=ids,
+        since=filters.since,
+        ids=filters.ids,
     )

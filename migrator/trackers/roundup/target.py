@@ -49,8 +49,6 @@ import requests
 from requests.adapters import HTTPAdapter
 from requests.auth import HTTPBasicAuth
 
-from migrator.connectors.base import Capabilities, ReadBack, Texts
-from migrator.connectors.settings import login, transport
 from migrator.errors import ConfigError, PermanentTargetError, TargetError
 from migrator.http import HttpClient, RateGovernor
 from migrator.mapping.references import later_references
@@ -58,6 +56,8 @@ from migrator.mapping.rules import ATTRIBUTE_VALUES
 from migrator.model import parse_iso
 from migrator.secrets import Redactor, Secret
 from migrator.staging.blobs import BlobStore
+from migrator.trackers.protocols import Capabilities, ReadBack, Texts
+from migrator.trackers.settings import login, transport
 
 ISSUE = "issue"  # the class every ticket becomes, and so the only "tracker" a plan may name
 LEGACY_PROPERTY = "legacy_id"

@@ -26,7 +26,7 @@ reference pass, rollback and the verifier rely on:
 
 What a target cannot hold is asked of the target (``holds``) or declared by
 the case, never decided here by the target's name.
-``tests/connectors/test_target_contract.py`` runs it against every target.
+``tests/trackers/test_target_contract.py`` runs it against every target.
 """
 
 from __future__ import annotations
@@ -43,11 +43,11 @@ from typing import Any
 import pytest
 
 from migrator.config import load_config
-from migrator.connectors import make_target
-from migrator.connectors.base import Target
 from migrator.errors import MigratorError
 from migrator.model import normalize_text
 from migrator.staging.blobs import BlobStore
+from migrator.trackers import make_target
+from migrator.trackers.protocols import Target
 from migrator.verify.verifier import COMPARED
 
 LINK_KINDS = ("parent", "relates", "blocks", "duplicates")

@@ -1,9 +1,7 @@
-"""Connectors: one module per tracker, each a Source or a Target (see base.py).
+"""The filters of one extract run (``--ids``, ``--project``), the same for every source.
 
-Sources are built here from ``[source]`` plus the filters of one extract run
-(``--since``, ``--ids``, ``--project``), so every source takes the same
-filters in the same types, and a filter a source cannot apply is an error
-rather than silently ignored.
+Every source takes them in the same types, and a filter a source cannot apply
+is an error rather than silently ignored.
 """
 
 from __future__ import annotations
@@ -12,17 +10,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
-from migrator.config import Config
-from migrator.connectors.base import Capabilities, Page, ReadBack, Source, Target
 from migrator.errors import ConfigError
-from migrator.http import RateGovernor
-from migrator.model import iso
-from migrator.staging.blobs import BlobStore
+from migrator.trackers.protocols import Page, Source
 
-SOURCES = ("trac", "roundup", "csv", "xlsx", "redmine")
-TARGETS = ("redmine", "roundup", "github")
+if TYPE_CHECKING:
+    from migrator.staging.blobs import BlobStore
 
 _RANGE = re.compile(r"(\d+)\s*-\s*(\d+)")
 
@@ -99,7 +93,7 @@ def no_projects(kind: str, project: str) -> ConfigError:
     )
 
 
-class _OnlyIds:
+class OnlyIds:
     """Keeps the tickets whose id is in ``ids``, for a source that cannot select ids itself.
 
     The source still reads everything; checkpoints are the source's own, so a
@@ -128,83 +122,14 @@ class _OnlyIds:
         self.source.close()
 
 
-def make_source(
-    config: Config,
-    *,
-    since: datetime | None = None,
-    ids: IdSet | None = None,
-    project: str | None = None,
-) -> Source:
-    """The configured source, reading only tickets updated at or after ``since``,
-    with an id in ``ids`` and in ``project`` (each filter optional)."""
-    kind = config.source["type"]
-    if kind == "trac":
-        from migrator.connectors import trac
+@dataclass(frozen=True)
+class Filters:
+    """What one extract run reads: tickets updated at or after ``since``, with an id in
+    ``ids``, in ``project`` (each optional).  Every source's ``from_config`` takes them."""
 
-        return trac.from_config(config.source, config.base, since=since, ids=ids, project=project)
-    if kind == "roundup":
-        from migrator.connectors import roundup
-
-        return roundup.from_config(
-            config.source, config.base, since=since, ids=ids, project=project
-        )
-    if kind in ("csv", "xlsx"):
-        from migrator.connectors import spreadsheet
-
-        return spreadsheet.from_config(
-            config.source, config.base, since=since, ids=ids, project=project
-        )
-    if kind == "redmine":
-        from migrator.connectors import redmine_source
-
-        section: dict[str, Any] = dict(config.source)
-        if project is not None:
-            section["project"] = project  # the project and its subprojects
-        source: Source = redmine_source.from_config(section, config.base, since=iso(since))
-        return source if ids is None else _OnlyIds(source, ids)
-    raise ConfigError(
-        f"unknown source type {kind!r}",
-        where=str(config.path),
-        remedy=f"use one of: {', '.join(SOURCES)}",
-    )
+    since: datetime | None = None
+    ids: IdSet | None = None
+    project: str | None = None
 
 
-def make_target(config: Config, *, governor: RateGovernor | None = None) -> Target:
-    """A target from ``[target]``; workers share one ``governor`` (the target's rate limit)."""
-    kind = config.target["type"]
-    if kind == "redmine":
-        from migrator.connectors import redmine
-
-        return redmine.from_config(
-            config.target, config.base, BlobStore(config.blobs_dir), governor=governor
-        )
-    if kind == "roundup":
-        from migrator.connectors import roundup_target
-
-        return roundup_target.from_config(
-            config.target, config.base, BlobStore(config.blobs_dir), governor=governor
-        )
-    if kind == "github":
-        from migrator.connectors import github
-
-        return github.from_config(
-            config.target, config.base, BlobStore(config.blobs_dir), governor=governor
-        )
-    raise ConfigError(
-        f"unknown target type {kind!r}",
-        where=str(config.path),
-        remedy=f"use one of: {', '.join(TARGETS)}",
-    )
-
-
-__all__ = [
-    "Capabilities",
-    "IdSet",
-    "Page",
-    "ReadBack",
-    "Source",
-    "Target",
-    "make_source",
-    "make_target",
-    "no_projects",
-]
+EVERYTHING = Filters()

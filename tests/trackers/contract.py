@@ -19,7 +19,7 @@ relies on:
 * wrong credentials are refused through the CLI with one clear error, a
   non-zero exit and staging untouched.
 
-``tests/connectors/test_contract.py`` runs it against each source's real
+``tests/trackers/test_contract.py`` runs it against each source's real
 server or files; the per-source modules test each tracker's peculiarities.
 """
 
@@ -38,8 +38,6 @@ from typing import Any
 import pytest
 
 from migrator.config import Config
-from migrator.connectors import IdSet, make_source
-from migrator.connectors.base import Source
 from migrator.errors import ConfigError, MigratorError
 from migrator.extract import ExtractSummary, extract_configured
 from migrator.extract.extractor import activity
@@ -47,6 +45,8 @@ from migrator.model import Ticket, parse_iso
 from migrator.progress import Silent
 from migrator.staging import Staging
 from migrator.staging.blobs import BlobStore
+from migrator.trackers import IdSet, make_source
+from migrator.trackers.protocols import Source
 from tests.cli_runner import run
 
 # ---------------------------------------------------------------- describing a case

@@ -1,4 +1,4 @@
-"""The Source contract (tests/connectors/contract.py) against every source's real server or files.
+"""The Source contract (tests/trackers/contract.py) against every source's real server or files.
 
 Each source runs over the fixture its own test module seeds, through that
 module's fixture: Trac over the session's environment, Roundup over a real
@@ -28,16 +28,16 @@ from fixtures.generate import counts, groups, is_comment
 from fixtures.spreadsheets import VARIANTS
 from fixtures.spreadsheets import section as sheet_section
 from fixtures.trackers import roundup as roundup_server
-from tests.connectors import contract
-from tests.connectors import test_roundup_source as roundup_tests
-from tests.connectors import test_spreadsheet_source as spreadsheet_tests
-from tests.connectors.contract import BadBytes, Case, Expected, Extraction, Project
+from tests.trackers import contract
+from tests.trackers import test_roundup_source as roundup_tests
+from tests.trackers import test_spreadsheet_source as spreadsheet_tests
+from tests.trackers.contract import BadBytes, Case, Expected, Extraction, Project
 
 try:
-    from tests.connectors import test_redmine_source as redmine_tests
+    from tests.trackers import test_redmine_source as redmine_tests
 except ImportError:  # pragma: no cover - the Redmine source's own tests are what seed it
     # TODO(contract): the Redmine case needs the ``seeded`` fixture of
-    # tests/connectors/test_redmine_source.py (a real Redmine seeded by
+    # tests/trackers/test_redmine_source.py (a real Redmine seeded by
     # fixtures.trackers.redmine_seed); without that module it is not run.
     redmine_tests = None
 
@@ -341,10 +341,10 @@ def test_paging_resumes_after_any_checkpoint(
 
 
 def test_every_source_type_is_in_the_contract() -> None:
-    from migrator.connectors import SOURCES as TYPES
+    from migrator.trackers import sources
 
     covered = {_name(p) for p in SOURCES}
-    missing = set(TYPES) - covered - ({"redmine"} if redmine_tests is None else set())
+    missing = set(sources()) - covered - ({"redmine"} if redmine_tests is None else set())
     assert not missing, f"source types without a contract case: {missing}"
 
 

@@ -30,11 +30,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from migrator.connectors import IdSet, no_projects
-from migrator.connectors.base import Page
 from migrator.errors import ConfigError, SourceError
 from migrator.model import Comment, Ticket, iso, parse_iso
 from migrator.staging.blobs import BlobStore
+from migrator.trackers.filters import EVERYTHING, Filters, IdSet, no_projects
+from migrator.trackers.protocols import Page
 
 if TYPE_CHECKING:
     from openpyxl.workbook.workbook import Workbook
@@ -969,18 +969,15 @@ def _table_of_strings(section: Mapping[str, Any], key: str) -> dict[str, str] | 
 def from_config(
     section: dict[str, Any],
     base: Path,
-    *,
-    since: datetime | None = None,
-    ids: IdSet | None = None,
-    project: str | None = None,
+    filters: Filters = EVERYTHING,
 ) -> CsvSource | XlsxSource:
     """Build the source from ``[source]``; paths are relative to the config (``base``).
 
     ``since`` keeps rows whose ``updated`` column (when mapped) or one of whose
     comments is at or after it; ``ids`` keeps the rows with those ids.
     """
-    if project is not None:
-        raise no_projects("spreadsheet", project)
+    if filters.project is not None:
+        raise no_projects("spreadsheet", filters.project)
     unknown = sorted(set(section) - _SECTION_KEYS)
     if unknown:
         raise ConfigError(
@@ -1060,7 +1057,7 @@ def from_config(
         "timezone": _string(section, "timezone", "UTC") or "UTC",
         "markup": _string(section, "markup", "plain") or "plain",
     }
-    common |= {"since": since, "ids": ids}
+    common |= {"since": filters.since, "ids": filters.ids}
     if kind == "csv":
         return CsvSource(file, columns, **common)
     return XlsxSource(file, columns, sheet=_string(section, "sheet"), **common)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from migrator.model import Ticket
-from migrator.staging.blobs import BlobStore
+
+if TYPE_CHECKING:
+    from migrator.staging.blobs import BlobStore
 
 
 @dataclass

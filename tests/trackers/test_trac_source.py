@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from fixtures.generate import counts
-from migrator.connectors import IdSet
-from migrator.connectors.trac import TracSource, from_config
 from migrator.errors import ConfigError, SourceError
 from migrator.model import Ticket
 from migrator.staging.blobs import BlobStore
+from migrator.trackers import IdSet
+from migrator.trackers.trac.source import TracSource, from_config
 
 
 def all_tickets(env: Path, blobs: BlobStore | None = None) -> list[Ticket]:

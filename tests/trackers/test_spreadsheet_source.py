@@ -21,7 +21,10 @@ from fixtures.spreadsheets import (
     utc,
     write,
 )
-from migrator.connectors.spreadsheet import (
+from migrator.errors import ConfigError, SourceError
+from migrator.model import Ticket, iso
+from migrator.staging.blobs import BlobStore
+from migrator.trackers.spreadsheet.source import (
     CsvSource,
     SpreadsheetSource,
     XlsxSource,
@@ -29,9 +32,6 @@ from migrator.connectors.spreadsheet import (
     from_config,
     parse_datetime,
 )
-from migrator.errors import ConfigError, SourceError
-from migrator.model import Ticket, iso
-from migrator.staging.blobs import BlobStore
 
 NAMES = list(VARIANTS)
 CSV_NAMES = [n for n in NAMES if VARIANTS[n].kind == "csv"]

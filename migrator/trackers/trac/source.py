@@ -24,11 +24,11 @@ from sqlalchemy import Engine, bindparam, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from migrator.connectors import IdSet
-from migrator.connectors.base import Page
 from migrator.errors import ConfigError, SourceError
 from migrator.model import Attachment, Change, Comment, Link, Ticket, iso
 from migrator.staging.blobs import BlobStore
+from migrator.trackers.filters import EVERYTHING, Filters, IdSet
+from migrator.trackers.protocols import Page
 
 # Trac 0.12 (database_version 26) moved times to microseconds; older is unsupported.
 MIN_DB_VERSION = 26
@@ -415,10 +415,7 @@ class TracSource:
 def from_config(
     section: dict[str, Any],
     base: Path,
-    *,
-    since: datetime | None = None,
-    ids: IdSet | None = None,
-    project: str | None = None,
+    filters: Filters = EVERYTHING,
 ) -> TracSource:
     """``[source]`` with ``type = "trac"``: env, and optionally name (the project and
     origin prefix) and page_size (tickets per committed page)."""
@@ -440,7 +437,7 @@ def from_config(
         path if path.is_absolute() else base / path,
         name=str(name) if name else None,
         page_size=page_size,
-        since=since,
-        ids=ids,
-        project=project,
+        since=filters.since,
+        ids=filters.ids,
+        project=filters.project,
     )

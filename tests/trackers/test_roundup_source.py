@@ -22,11 +22,11 @@ import pytest
 
 from fixtures.generate import counts, groups, is_comment
 from fixtures.trackers import roundup as roundup_server
-from migrator.connectors.roundup import RoundupSource, from_config, ticket_from_rest
 from migrator.errors import ConfigError, SecretError, SourceError
 from migrator.model import Link, Ticket
 from migrator.secrets import Secret
 from migrator.staging.blobs import BlobStore
+from migrator.trackers.roundup.source import RoundupSource, from_config, ticket_from_rest
 
 pytestmark = pytest.mark.roundup
 
