@@ -53,3 +53,21 @@ def login(section: dict[str, Any], base: Path, side: str, what: str) -> tuple[st
             remedy=f'add password = "$env:ROUNDUP_PASSWORD" under [{side}] and export it',
         )
     return user, resolve_secret(ref, base=base, key=f"[{side}] password")
+
+
+@dataclass(frozen=True)
+class Keys:
+    """The keys one side of a tracker reads from its section of ``migration.toml``.
+
+    Each tracker's ``config.py`` declares them (name -> what it means, in a few
+    words), so the keys a connector reads, the ones ``migrator init`` writes and
+    the ones a section may hold are one list.
+    """
+
+    side: str  # "source" or "target"
+    meanings: dict[str, str]
+    docs: str  # where the keys are explained, for messages
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(self.meanings)
