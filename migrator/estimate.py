@@ -78,15 +78,10 @@ def _duration(seconds: float) -> str:
 
 def measured_rate(staging: Staging) -> tuple[float | None, float | None]:
     """(requests/s, tickets/s) over the completed loads that did real work."""
-    with staging.begin() as conn:
-        runs = conn.execute(
-            select(s.runs.c.started_at, s.runs.c.finished_at, s.runs.c.summary).where(
-                s.runs.c.command == "load", s.runs.c.status == "done"
-            )
-        ).all()
     requests = tickets = 0
     seconds = 0.0
-    for started, finished, summary in runs:
+    for run in staging.runs("load", "done"):
+        started, finished, summary = run.started_at, run.finished_at, run.summary
         if not summary or not summary.get("requests"):
             continue
         requests += summary["requests"]
@@ -102,12 +97,11 @@ def _seconds(started: datetime, finished: datetime | None) -> float:
 
 
 def estimate(staging: Staging, rate_limit: float | None = None) -> Estimate:
-    ls, bt = s.load_state, s.batch_tickets
+    bt = s.batch_tickets
     plan = staging.latest_plan()
+    done = set(staging.id_map())
+    planned = staging.planned_origins(plan.id)
     with staging.begin() as conn:
-        done = set(
-            conn.scalars(select(ls.c.key).where(ls.c.kind == "ticket", ls.c.state == "done"))
-        )
         batch_of: dict[str, str] = {
             o: b for o, b in conn.execute(select(bt.c.origin, bt.c.batch)).all()
         }
@@ -115,11 +109,6 @@ def estimate(staging: Staging, rate_limit: float | None = None) -> Estimate:
             b: int(n)
             for b, n in conn.execute(select(bt.c.batch, func.count()).group_by(bt.c.batch)).all()
         }
-        planned = set(
-            conn.scalars(
-                select(s.planned_tickets.c.origin).where(s.planned_tickets.c.plan_id == plan.id)
-            )
-        )
     per_batch: dict[str, list[int]] = {}
     remaining_tickets = remaining_requests = all_requests = 0
     for row in staging.iter_planned(plan.id):

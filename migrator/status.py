@@ -11,7 +11,7 @@ from migrator.staging import schema as s
 
 
 def status(staging: Staging) -> dict[str, Any]:
-    ls, v = s.load_state, s.verifications
+    v = s.verifications
     counts = staging.state_counts()
     tickets = counts.get("ticket", {})
     comments = counts.get("comment", {})
@@ -21,9 +21,6 @@ def status(staging: Staging) -> dict[str, Any]:
         planned = plan.tickets if plan else 0
         verified = conn.scalar(select(func.count()).select_from(v).where(v.c.ok.is_(True)))
         mismatched = conn.scalar(select(func.count()).select_from(v).where(v.c.ok.is_(False)))
-        failures = conn.execute(
-            select(ls.c.key, ls.c.last_error).where(ls.c.state == "failed").order_by(ls.c.key)
-        ).all()
     return {
         "tickets_extracted": staging.count_tickets(),
         "tickets_planned": planned,
@@ -40,7 +37,10 @@ def status(staging: Staging) -> dict[str, Any]:
         "plan_id": plan.id if plan else None,
         "plan_digest": plan.digest if plan else None,
         "mapping_digest": plan.mapping_digest if plan else None,
-        "failures": [{"key": k, "error": e} for k, e in failures],
+        "failures": [
+            {"key": f.key, "error": f.last_error}
+            for f in sorted(staging.failures(), key=lambda f: str(f.key))
+        ],
         "batches": _batches(staging),
         **_pace(staging, tickets.get("pending", 0) + max(0, planned - sum(tickets.values()))),
     }

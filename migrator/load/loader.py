@@ -105,12 +105,7 @@ def _seed_state(staging: Staging, plan_id: int, batch: str | None = None) -> int
     Returns how many of those links point at tickets that are not in the plan at all
     (they are reported, not loaded).
     """
-    with staging.begin() as conn:
-        planned = set(
-            conn.scalars(
-                select(s.planned_tickets.c.origin).where(s.planned_tickets.c.plan_id == plan_id)
-            )
-        )
+    planned = staging.planned_origins(plan_id)
     dangling = 0
     for chunk in _chunks(staging.iter_planned(plan_id, batch=batch), 500):
         links = {

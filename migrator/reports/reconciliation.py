@@ -66,14 +66,10 @@ def build(
         ticket_rows = conn.execute(
             select(ls.c.key, ls.c.state, ls.c.target_id).where(ls.c.kind == "ticket")
         ).all()
-        failed_rows = conn.execute(
-            select(ls.c.key, ls.c.kind, ls.c.ticket_origin, ls.c.attempts, ls.c.last_error)
-            .where(ls.c.state == "failed")
-            .order_by(ls.c.ticket_origin, ls.c.seq, ls.c.key)
-        ).all()
         checks = {r.origin: r for r in conn.execute(select(v).order_by(v.c.origin))}
-        runs = conn.execute(select(s.runs).order_by(s.runs.c.started_at, s.runs.c.id)).all()
         plans = conn.execute(select(s.plans).order_by(s.plans.c.id)).all()
+    failed_rows = staging.failures()
+    runs = staging.runs()
     target_ids = {r.key: r.target_id for r in ticket_rows if r.state == "done"}
 
     # Source side: one pass over the staged tickets.

@@ -424,7 +424,37 @@ class Staging:
             yield from rows
             last = rows[-1].origin
 
+    def planned_origins(self, plan_id: int) -> set[str]:
+        """Every ticket a plan holds (by origin)."""
+        pt = s.planned_tickets
+        with self.begin() as conn:
+            return set(conn.scalars(select(pt.c.origin).where(pt.c.plan_id == plan_id)))
+
+    # -- runs ------------------------------------------------------------
+    def runs(self, command: str | None = None, status: str | None = None) -> list[Any]:
+        """Runs in the order they started (of one command, in one status, if given)."""
+        r = s.runs
+        query = select(r).order_by(r.c.started_at, r.c.id)
+        if command is not None:
+            query = query.where(r.c.command == command)
+        if status is not None:
+            query = query.where(r.c.status == status)
+        with self.begin() as conn:
+            return list(conn.execute(query).all())
+
     # -- load state ------------------------------------------------------
+    def failures(self) -> list[Any]:
+        """Every object whose load failed: key, kind, ticket_origin, attempts, last_error."""
+        ls = s.load_state
+        with self.begin() as conn:
+            return list(
+                conn.execute(
+                    select(ls.c.key, ls.c.kind, ls.c.ticket_origin, ls.c.attempts, ls.c.last_error)
+                    .where(ls.c.state == "failed")
+                    .order_by(ls.c.ticket_origin, ls.c.seq, ls.c.key)
+                ).all()
+            )
+
     def id_map(self) -> dict[str, str]:
         """Origin -> target id of every ticket loaded so far."""
         ls = s.load_state

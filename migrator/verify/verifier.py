@@ -183,13 +183,7 @@ def _census(
     earlier run or another tool), and marked tickets staging never made.
     """
     projects = set(plan.summary.get("names", {}).get("project", []))
-    planned = set()
-    with staging.begin() as conn:
-        planned = set(
-            conn.scalars(
-                select(s.planned_tickets.c.origin).where(s.planned_tickets.c.plan_id == plan.id)
-            )
-        )
+    planned = staging.planned_origins(plan.id)
     copies: dict[str, list[str]] = {}
     for target_id, origin in target.marked(projects):
         copies.setdefault(origin, []).append(target_id)
@@ -223,13 +217,9 @@ def verify(staging: Staging, target: Target, progress: Progress) -> VerifySummar
     if not resumed:
         with staging.begin() as conn:
             Staging.set_meta(conn, RUN, str(run_id))
-    ls, v = s.load_state, s.verifications
+    v = s.verifications
+    loaded = staging.id_map()
     with staging.begin() as conn:
-        loaded = dict(
-            conn.execute(
-                select(ls.c.key, ls.c.target_id).where(ls.c.kind == "ticket", ls.c.state == "done")
-            ).all()
-        )
         already = set(conn.scalars(select(v.c.origin).where(v.c.run_id == run_id)))
     origin_of = {tid: origin for origin, tid in loaded.items()}
     links_from = {
