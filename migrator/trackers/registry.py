@@ -9,7 +9,9 @@ them: ``api.py`` (its HTTP client), ``source.py`` and ``target.py`` (each with a
 ``mappings/`` (example mappings into it, ``SOURCE-to-TARGET.yaml``).
 
 So adding a tracker touches no other file: ``migrator init``, ``extract``,
-``load`` and the contract suites find it here.  Declarations are read
+``load`` and the contract suites find it here.  A tracker kept outside the
+package (an in-house tracker's folder) is found through ``MIGRATOR_TRACKERS``,
+a list of folders holding tracker folders, like ``PATH``.  Declarations are read
 lazily: listing trackers imports only their ``__init__`` modules, which must
 stay light (no HTTP libraries, no parsers).
 """
@@ -17,6 +19,7 @@ stay light (no HTTP libraries, no parsers).
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 from dataclasses import dataclass, field
 from functools import cache
@@ -30,6 +33,7 @@ from migrator.errors import ConfigError
 
 Side = Literal["source", "target"]
 ENTRY_POINTS = "migrator.trackers"
+PATH_VARIABLE = "MIGRATOR_TRACKERS"
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,11 @@ def trackers() -> tuple[Tracker, ...]:
     """Every tracker: the folders of this package, then plugins, by name."""
     found: dict[str, Tracker] = {}
     here = importlib.import_module("migrator.trackers")
+    # Folders named by the variable join the package (after its own folder): their
+    # trackers import as migrator.trackers.NAME, exactly like the shipped ones.
+    shipped = [os.path.dirname(os.path.abspath(__file__))]  # this module's folder
+    named = [os.path.abspath(f) for f in os.environ.get(PATH_VARIABLE, "").split(os.pathsep) if f]
+    here.__path__[:] = shipped + [f for f in named if f not in shipped]
     for info in pkgutil.iter_modules(here.__path__, "migrator.trackers."):
         if info.ispkg:
             tracker = _declared(importlib.import_module(info.name))
