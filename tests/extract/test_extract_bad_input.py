@@ -23,8 +23,8 @@ from fixtures.spreadsheets import VARIANTS, write
 from fixtures.spreadsheets import section as sheet_section
 from migrator.extract import Scope
 from tests.cli_runner import run
-from tests.trackers.contract import staging_snapshot, write_config
 from tests.extract.test_extract_partial import interrupt_after_first_page
+from tests.trackers.contract import staging_snapshot, write_config
 
 
 def free_port() -> int:

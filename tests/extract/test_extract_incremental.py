@@ -20,8 +20,8 @@ from typing import Any
 from fixtures.spreadsheets import VARIANTS, write
 from fixtures.spreadsheets import section as sheet_section
 from tests.cli_runner import run
-from tests.trackers.contract import write_config
 from tests.extract.helpers import last_run, meta, rows, staged_hashes
+from tests.trackers.contract import write_config
 
 CHANGED = (5, 77, 150)
 

@@ -18,8 +18,8 @@ from migrator.staging import Staging
 from migrator.staging.blobs import BlobStore
 from migrator.trackers import Page, make_source
 from tests.cli_runner import run
-from tests.trackers.contract import staging_snapshot
 from tests.extract.helpers import last_run, meta, staged_hashes
+from tests.trackers.contract import staging_snapshot
 
 
 def error_line(result: Any) -> str:

@@ -34,8 +34,9 @@ from migrator.model import normalize_text, parse_iso
 from migrator.secrets import Secret
 from migrator.staging import Staging, schema
 from migrator.staging.blobs import BlobStore
-from migrator.trackers import roundup_target
-from migrator.trackers.roundup.target import FreshConnections, RoundupTarget
+from migrator.trackers.roundup import target as roundup_target
+from migrator.trackers.roundup.api import FreshConnections
+from migrator.trackers.roundup.target import RoundupTarget
 from tests.cli_runner import run
 from tests.faultproxy import FaultProxy, Rule
 from tests.load.helpers import final_text

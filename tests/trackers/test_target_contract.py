@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from tests.trackers import target_contract as contract
-from tests.trackers.target_contract import Case, Run
 from tests.doubles.github_api import GitHubDouble
 from tests.load import test_github_target as github_tests
 from tests.load import test_roundup_target as roundup_tests
+from tests.trackers import target_contract as contract
+from tests.trackers.target_contract import Case, Run
 
 TARGETS = [
     pytest.param("redmine", marks=pytest.mark.redmine),

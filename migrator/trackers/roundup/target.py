@@ -45,18 +45,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
-from requests.adapters import HTTPAdapter
-from requests.auth import HTTPBasicAuth
-
 from migrator.errors import ConfigError, PermanentTargetError, TargetError
-from migrator.http import HttpClient, RateGovernor
+from migrator.http import RateGovernor
 from migrator.mapping.references import later_references
 from migrator.mapping.rules import ATTRIBUTE_VALUES
 from migrator.model import parse_iso
-from migrator.secrets import Redactor, Secret
+from migrator.secrets import Secret
 from migrator.staging.blobs import BlobStore
 from migrator.trackers.protocols import Capabilities, ReadBack, Texts
+from migrator.trackers.roundup.api import NOT_TEXT, RoundupApi, label_of, link_ids
 from migrator.trackers.settings import login, transport
 
 ISSUE = "issue"  # the class every ticket becomes, and so the only "tracker" a plan may name
@@ -81,8 +78,6 @@ STANDARD = frozenset(
     | {"keyword", "id", "creation", "creator", "activity", "actor"}
     | set(LINK_PROPERTIES.values())
 )
-# What REST answers for message content that is not UTF-8, instead of the content.
-_NOT_TEXT = re.compile(r"^(msg|file)\d+ is not text, retrieve using binary_content property")
 # The time in the provenance line the plan starts every text with (to the minute).
 _ATTRIBUTED = re.compile(r"originally by .* on (\d{4}-\d\d-\d\d \d\d:\d\d) UTC")
 
@@ -123,64 +118,13 @@ def requests_for(payload: dict[str, Any], planned: Collection[str] = ()) -> int:
     return n
 
 
-def _ids(value: Any) -> list[str]:
-    """Ids of a Link (dict or None) or Multilink (list) value as REST gives it."""
-    if value is None:
-        return []
-    if isinstance(value, dict):
-        return [str(value["id"])]
-    return [str(v["id"]) if isinstance(v, dict) else str(v) for v in value]
-
-
 def _links(attributes: dict[str, Any]) -> set[tuple[str, str]]:
     """(kind, other issue id) of the links an issue's attributes hold."""
     return {
         (kind, other)
         for kind, prop in LINK_PROPERTIES.items()
-        for other in _ids(attributes.get(prop))
+        for other in link_ids(attributes.get(prop))
     }
-
-
-def _label(value: Any) -> str | None:
-    """The label REST adds to a link at ``@verbose=2`` (name, username...), or the value."""
-    if value in (None, "", []):
-        return None
-    if isinstance(value, list):
-        labels = [_label(v) for v in value]
-        return ", ".join(label for label in labels if label) or None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if key not in ("id", "link"):
-                return str(item)
-        return str(value.get("id"))
-    return str(value)
-
-
-def _message(response: requests.Response) -> str:
-    """The server's own words: Roundup's JSON error, or the start of its text."""
-    try:
-        data = response.json()
-    except ValueError:
-        return response.text.strip()[:300] or response.reason
-    error = data.get("error") if isinstance(data, dict) else None
-    if isinstance(error, dict) and "msg" in error:
-        return str(error["msg"])
-    return str(data)[:300]
-
-
-class FreshConnections(HTTPAdapter):
-    """A new TCP connection for every request.
-
-    Roundup's server writes a response in several small pieces, so on a
-    kept-alive connection every request waits out the client's delayed ACK
-    (about 40 ms): five times what a new connection costs.
-    """
-
-    def send(
-        self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
-    ) -> requests.Response:
-        self.poolmanager.clear()  # closes idle connections; one still being read stays open
-        return super().send(request, *args, **kwargs)
 
 
 class RoundupTarget:
@@ -198,36 +142,23 @@ class RoundupTarget:
         timeout: float = 30.0,
         governor: RateGovernor | None = None,
     ):
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ConfigError(
-                f"{url!r} is not an http(s) URL",
-                where="[target] url",
-                remedy='write the tracker URL, e.g. url = "https://bugs.example.com/demo/"',
-            )
-        self.url = url.rstrip("/")
-        self.name = parts.path.strip("/").rsplit("/", 1)[-1] or "roundup"
-        self.user = user
-        self.blobs = blobs
-        self.legacy = legacy_property
-        self.http = HttpClient(
-            self.url,
-            {"X-Requested-With": "migrator"},
-            Redactor(password),
-            what=f"Roundup at {self.url}/",
+        self.api = RoundupApi(
+            url,
+            user,
+            password,
+            side="target",
             attempts=attempts,
             timeout=timeout,
             governor=governor,
-            explain=self._error,
+            headers={"X-Requested-With": "migrator"},  # Roundup refuses writes without it
+            fresh_connections=True,
         )
-        # Credentials on the session, not in the headers the client's repr shows;
-        # UTF-8, as Roundup decodes them (requests would send a str as Latin-1).
-        self.http.session.auth = HTTPBasicAuth(
-            user.encode("utf-8"), password.reveal().encode("utf-8")
-        )
-        self.http.session.hooks["response"].append(self._refuse_lockout)
-        for scheme in ("http://", "https://"):
-            self.http.session.mount(scheme, FreshConnections())
+        self.http = self.api.http
+        self.url = self.api.address.rstrip("/")
+        self.name = self.api.name
+        self.user = user
+        self.blobs = blobs
+        self.legacy = legacy_property
         self._meta: dict[str, dict[str, str]] | None = None  # kind -> name -> id
         self._me = ""
         self._properties: dict[str, bool] = {}
@@ -246,94 +177,6 @@ class RoundupTarget:
     def describe(self) -> str:
         return f"Roundup tracker {self.name!r} at {self.url}/ as {self.user}"
 
-    # -- HTTP ------------------------------------------------------------
-    def _refuse_lockout(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        """Turn Roundup's failed-login lock into an error the client does not retry.
-
-        The lock is a plain-text 429 whose Retry-After is minutes long; only a
-        corrected password helps.  (The API rate limiter answers JSON, and that
-        one is worth retrying.)  Raised from the session's response hook
-        because the client retries every 429 itself.
-        """
-        content_type = response.headers.get("Content-Type", "")
-        if response.status_code == 429 and "json" not in content_type:
-            raise TargetError(
-                f"Roundup at {self.url}/ has locked REST logins for user {self.user!r} "
-                f"after failed logins ({response.text.strip()[:200]})",
-                remedy="fix the password, then wait for the lock to expire "
-                "(4 failures per api_failed_login_interval_in_sec, 10 minutes by default)",
-            )
-
-    def _error(self, method: str, path: str, response: requests.Response) -> TargetError:
-        status = response.status_code
-        detail = self.http.redact(_message(response))
-        if status == 401:
-            return TargetError(
-                f"Roundup at {self.url}/ rejected the login of user {self.user!r} (HTTP 401)",
-                remedy="check [target] user and the password secret; after 4 failed logins "
-                "Roundup locks REST for that user for 10 minutes, so fix the password "
-                "before trying again",
-            )
-        if status == 403:
-            return TargetError(
-                f"Roundup at {self.url}/ refused {method} {path} to user {self.user!r} "
-                f"(HTTP 403: {detail})",
-                remedy="use a user with the Admin role (it may set message authors, "
-                "create issues, messages and files, and use REST)",
-            )
-        if status == 404 and path == "/rest/data":
-            return TargetError(
-                f"no Roundup tracker at {self.url}/ (HTTP 404 for its REST API)",
-                remedy="url must be the tracker's own address, ending in its name "
-                "(http://HOST:PORT/NAME/)",
-            )
-        if status == 400 and ("Rest Interface" in detail or "Origin" in detail):
-            return TargetError(
-                f"Roundup at {self.url}/ refused the request's origin ({detail})",
-                remedy="the tracker compares Origin with its own web address (tracker_web "
-                "in config.ini); make that address reachable or list it in "
-                "allowed_api_origins",
-            )
-        if status == 404:
-            return TargetError(
-                f"Roundup at {self.url}/ has no {path} (HTTP 404: {detail})",
-                remedy="the item was removed from the tracker; check it in the web interface",
-            )
-        return PermanentTargetError(
-            f"Roundup at {self.url}/ rejected {method} {path} (HTTP {status}: {detail})",
-            remedy="fix the mapping or the tracker's schema for this ticket, then "
-            "`migrator load --retry-failed`",
-        )
-
-    def _data(self, response: requests.Response) -> dict[str, Any]:
-        try:
-            data = response.json()
-        except ValueError:
-            data = None
-        if not isinstance(data, dict) or not isinstance(data.get("data"), dict):
-            raise TargetError(
-                f"{response.url} did not answer Roundup REST JSON",
-                remedy="check that url is a Roundup (>= 2.0) tracker with REST enabled",
-            )
-        result: dict[str, Any] = data["data"]
-        return result
-
-    def _get(self, path: str, params: Any = None) -> dict[str, Any]:
-        return self._data(self.http.send("GET", path, params=params))
-
-    def _all(self, classname: str, field: str) -> list[dict[str, Any]]:
-        """Every item of CLASSNAME with one property, in one unpaged request.
-
-        Roundup formats every row from a page's start to the end of the
-        collection before it cuts the page, so paging through n items formats
-        about n²/(2 × page size) rows; one request formats each row once.
-        """
-        params = {"@fields": field, "@sort": "id"}
-        items: list[dict[str, Any]] = self._get(f"/rest/data/{classname}", params).get(
-            "collection", []
-        )
-        return items
-
     # -- metadata --------------------------------------------------------
     def preflight(self, payload_sample: dict[str, Any] | None = None) -> None:
         """Log in once, learn the web origin, check the origin property, learn which
@@ -344,16 +187,7 @@ class RoundupTarget:
         """
         if self._meta is not None:
             return
-        classes = self._get("/rest/data")
-        missing = [
-            c for c in (ISSUE, "msg", "file", "user", "status", "priority") if c not in classes
-        ]
-        if missing:
-            raise TargetError(
-                f"Roundup at {self.url}/ has no {', '.join(missing)} class, or user "
-                f"{self.user!r} may not see it",
-                remedy="use a user with the Admin role on a tracker with the classic schema",
-            )
+        classes = self.api.classes((ISSUE, "msg", "file", "user", "status", "priority"))
         link = str(classes[ISSUE].get("link") or self.url)
         web = urlsplit(link)
         self.http.session.headers["Origin"] = f"{web.scheme}://{web.netloc}"
@@ -368,9 +202,9 @@ class RoundupTarget:
         for prop in (*LINK_PROPERTIES.values(), PARENT):
             self._has_property(prop)  # which links this tracker can hold, asked once
         meta: dict[str, dict[str, str]] = {
-            "status": {str(s["name"]): str(s["id"]) for s in self._all("status", "name")},
-            "priority": {str(p["name"]): str(p["id"]) for p in self._all("priority", "name")},
-            "user": {str(u["username"]): str(u["id"]) for u in self._all("user", "username")},
+            "status": {str(s["name"]): str(s["id"]) for s in self.api.every("status", "name")},
+            "priority": {str(p["name"]): str(p["id"]) for p in self.api.every("priority", "name")},
+            "user": {str(u["username"]): str(u["id"]) for u in self.api.every("user", "username")},
         }
         if self.user not in meta["user"]:
             raise TargetError(
@@ -383,7 +217,7 @@ class RoundupTarget:
     def _has_property(self, name: str) -> bool:
         """Whether issues have property NAME (Roundup answers 400 for an unknown one)."""
         if name not in self._properties:
-            response = self.http.send(
+            response = self.api.send(
                 "GET",
                 f"/rest/data/{ISSUE}",
                 params={"@fields": name, "@page_size": 1},
@@ -441,7 +275,7 @@ class RoundupTarget:
     def find_by_origin(self, origin: str) -> str | None:
         self.preflight()
         # "prop:" is Roundup's exact match; without the colon it matches substrings.
-        data = self._get(
+        data = self.api.get(
             f"/rest/data/{ISSUE}",
             {f"{self.legacy}:": origin, "@fields": self.legacy, "@sort": "id"},
         )
@@ -458,7 +292,7 @@ class RoundupTarget:
         Retired (deleted) issues are not.
         """
         self.preflight()
-        for item in self._all(ISSUE, self.legacy):
+        for item in self.api.every(ISSUE, self.legacy):
             origin = item.get(self.legacy)
             if isinstance(origin, str) and origin:
                 yield str(item["id"]), origin
@@ -494,8 +328,8 @@ class RoundupTarget:
                 issue[name] = value
         for name, value in payload.get("custom_fields", {}).items():
             issue[name] = value
-        response = self.http.send("POST", f"/rest/data/{ISSUE}", json=issue, idempotent=False)
-        return str(self._data(response)["id"])
+        response = self.api.send("POST", f"/rest/data/{ISSUE}", json=issue, idempotent=False)
+        return str(self.api.data(response)["id"])
 
     def _post_msg(
         self, content: str, author: str, iso_time: str | None, recipients: Iterable[str]
@@ -512,8 +346,8 @@ class RoundupTarget:
         if date is not None:
             body["date"] = date
         # A message lost in transit and sent again is an orphan, never a duplicate.
-        response = self.http.send("POST", "/rest/data/msg", json=body)
-        return str(self._data(response)["id"])
+        response = self.api.send("POST", "/rest/data/msg", json=body)
+        return str(self.api.data(response)["id"])
 
     def _upload_all(self, origin: str, attachments: Iterable[dict[str, Any]]) -> list[str]:
         ids = []
@@ -535,17 +369,17 @@ class RoundupTarget:
             data = f.read()
         name = attachment["name"]
         content_type = attachment.get("content_type") or "application/octet-stream"
-        response = self.http.send(
+        response = self.api.send(
             "POST",
             "/rest/data/file",
             data={"name": name, "type": content_type},
             files={"content": (name, data, content_type)},
         )
-        return str(self._data(response)["id"])
+        return str(self.api.data(response)["id"])
 
     def _issue(self, target_id: str) -> tuple[dict[str, Any], str]:
         """An issue's attributes (links labelled) and its etag, for an update."""
-        data = self._get(f"/rest/data/{ISSUE}/{target_id}", {"@verbose": 2})
+        data = self.api.get(f"/rest/data/{ISSUE}/{target_id}", {"@verbose": 2})
         return data.get("attributes", {}), str(data.get("@etag", ""))
 
     def _update(
@@ -575,7 +409,7 @@ class RoundupTarget:
             body, etag = compute()
             if body is None:
                 return
-            response = self.http.send(
+            response = self.api.send(
                 "PUT", path, json=body, headers={"If-Match": etag}, accept=(412,)
             )
             response.close()
@@ -597,7 +431,7 @@ class RoundupTarget:
         have = Counter(
             (str(f.get("name")), self._file_size(i))
             for f, i in zip(
-                attributes.get("files") or [], _ids(attributes.get("files")), strict=True
+                attributes.get("files") or [], link_ids(attributes.get("files")), strict=True
             )
         )
         missing = []
@@ -612,8 +446,8 @@ class RoundupTarget:
         def change(attrs: dict[str, Any]) -> dict[str, Any] | None:
             body: dict[str, Any] = {}
             if new_files:
-                body["files"] = sorted(set(_ids(attrs.get("files"))) | set(new_files), key=int)
-            if _ids(attrs.get("status")) != [status]:
+                body["files"] = sorted(set(link_ids(attrs.get("files"))) | set(new_files), key=int)
+            if link_ids(attrs.get("status")) != [status]:
                 body["status"] = status
             return body or None
 
@@ -623,7 +457,7 @@ class RoundupTarget:
         """The first message is the description; the others are the comments."""
         self.preflight()
         attributes, _ = self._issue(target_id)
-        ids = sorted(_ids(attributes.get("messages")), key=int)
+        ids = sorted(link_ids(attributes.get("messages")), key=int)
         texts = self._texts(attributes)
         if not ids:
             return Texts("", [])
@@ -639,7 +473,7 @@ class RoundupTarget:
     def set_description(self, target_id: str, text: str) -> None:
         self.preflight()
         attributes, _ = self._issue(target_id)
-        ids = sorted(_ids(attributes.get("messages")), key=int)
+        ids = sorted(link_ids(attributes.get("messages")), key=int)
         if not ids:
             raise PermanentTargetError(
                 f"Roundup issue {target_id} at {self.url}/ has no message to hold its description",
@@ -652,7 +486,7 @@ class RoundupTarget:
         path = f"/rest/data/msg/{handle}"
 
         def compute() -> tuple[dict[str, Any] | None, str]:
-            etag = str(self._get(path, {"@fields": "id"}).get("@etag", ""))
+            etag = str(self.api.get(path, {"@fields": "id"}).get("@etag", ""))
             return {"content": body}, etag
 
         self._put_if_match(path, f"message {handle}", compute)
@@ -668,9 +502,9 @@ class RoundupTarget:
         posted: list[str] = []
 
         def change(attrs: dict[str, Any]) -> dict[str, Any] | None:
-            messages = _ids(attrs.get("messages"))
+            messages = link_ids(attrs.get("messages"))
             if not posted:
-                recipients = [*_ids(attrs.get("nosy")), *_ids(attrs.get("assignedto"))]
+                recipients = [*link_ids(attrs.get("nosy")), *link_ids(attrs.get("assignedto"))]
                 posted.append(
                     self._post_msg(
                         comment["body"],
@@ -683,7 +517,7 @@ class RoundupTarget:
                 return None  # linked by an earlier attempt
             body: dict[str, Any] = {"messages": [*messages, posted[0]]}
             if attrs.get("status"):
-                body["status"] = _ids(attrs["status"])[0]
+                body["status"] = link_ids(attrs["status"])[0]
             return body
 
         self._update(target_id, change)
@@ -712,7 +546,7 @@ class RoundupTarget:
         prop = LINK_PROPERTIES[kind]
 
         def change(attrs: dict[str, Any]) -> dict[str, Any] | None:
-            current = _ids(attrs.get(prop))
+            current = link_ids(attrs.get(prop))
             if other_target_id in current:
                 return None  # already there: adding it again is a no-op, not a second link
             return {prop: [*current, other_target_id]}
@@ -730,7 +564,7 @@ class RoundupTarget:
             raise self._not_held(PARENT, target_id, parent_target_id)
 
         def change(attrs: dict[str, Any]) -> dict[str, Any] | None:
-            if _ids(attrs.get(PARENT)) == [parent_target_id]:
+            if link_ids(attrs.get(PARENT)) == [parent_target_id]:
                 return None
             return {PARENT: parent_target_id}
 
@@ -739,11 +573,11 @@ class RoundupTarget:
     def delete_ticket(self, target_id: str) -> None:
         """Retire the issue: Roundup's delete, which also hides it from find-by-origin."""
         self.preflight()
-        response = self.http.send("GET", f"/rest/data/{ISSUE}/{target_id}", accept=(404,))
+        response = self.api.send("GET", f"/rest/data/{ISSUE}/{target_id}", accept=(404,))
         if response.status_code == 404:
             return
-        etag = str(self._data(response).get("@etag", ""))
-        self.http.send(
+        etag = str(self.api.data(response).get("@etag", ""))
+        self.api.send(
             "DELETE",
             f"/rest/data/{ISSUE}/{target_id}",
             headers={"If-Match": etag},
@@ -758,14 +592,14 @@ class RoundupTarget:
         note: list[str] = []
 
         def change(attrs: dict[str, Any]) -> dict[str, Any] | None:
-            messages = _ids(attrs.get("messages"))
+            messages = link_ids(attrs.get("messages"))
             if not note:
                 note.append(
                     self._post_msg(
                         f"Rolled back by migrator: this copy of {origin} is not migrated.",
                         self._me,
                         datetime.now(UTC).isoformat(),
-                        [*_ids(attrs.get("nosy")), *_ids(attrs.get("assignedto"))],
+                        [*link_ids(attrs.get("nosy")), *link_ids(attrs.get("assignedto"))],
                     )
                 )
             elif note[0] in messages:
@@ -783,17 +617,16 @@ class RoundupTarget:
     # -- reads -----------------------------------------------------------
     def _texts(self, attributes: dict[str, Any]) -> list[str]:
         """The issue's message texts, oldest first (the first is the description)."""
-        ids = sorted(_ids(attributes.get("messages")), key=int)
+        ids = sorted(link_ids(attributes.get("messages")), key=int)
         texts: dict[str, str] = {}
-        for start in range(0, len(ids), MSG_CHUNK):
-            params = [("id", i) for i in ids[start : start + MSG_CHUNK]]
-            params += [("@fields", "content"), ("@verbose", "3")]
-            for msg in self._get("/rest/data/msg", params).get("collection", []):
-                content = msg.get("content")
-                if not isinstance(content, str) or _NOT_TEXT.match(content):
-                    raw = self.http.send("GET", f"/rest/data/msg/{msg['id']}/binary_content")
-                    content = raw.content.decode("utf-8", "replace")
-                texts[str(msg["id"])] = content
+        for msg_id, msg in self.api.items(
+            "msg", ids, ["content"], verbose=3, chunk=MSG_CHUNK
+        ).items():
+            content = msg.get("content")
+            if not isinstance(content, str) or NOT_TEXT.match(content):
+                raw = self.api.send("GET", f"/rest/data/msg/{msg_id}/binary_content")
+                content = raw.content.decode("utf-8", "replace")
+            texts[msg_id] = content
         return [texts.get(i, "") for i in ids]
 
     def _file_path(self, file_id: str) -> str:
@@ -801,7 +634,7 @@ class RoundupTarget:
 
     def _file_size(self, file_id: str) -> int:
         """Bytes of a file, from the length Roundup announces (uncompressed) or by counting."""
-        response = self.http.send(
+        response = self.api.send(
             "GET", self._file_path(file_id), stream=True, headers={"Accept-Encoding": "identity"}
         )
         with response:
@@ -822,29 +655,29 @@ class RoundupTarget:
                 "url": f"{self.url}{self._file_path(i)}",
             }
             for f, i in zip(
-                attributes.get("files") or [], _ids(attributes.get("files")), strict=True
+                attributes.get("files") or [], link_ids(attributes.get("files")), strict=True
             )
         ]
         assignee = attributes.get("assignedto")
         fields = {
             "project": self.name,
             "tracker": ISSUE,
-            "status": _label(attributes.get("status")),
-            "priority": _label(attributes.get("priority")),
+            "status": label_of(attributes.get("status")),
+            "priority": label_of(attributes.get("priority")),
             "subject": attributes.get("title") or "",
             "description": description,
-            "assignee": _label(assignee) if assignee else None,
+            "assignee": label_of(assignee) if assignee else None,
             "watchers": sorted(
-                _label(n) or n["id"] for n in attributes.get("nosy") or [] if isinstance(n, dict)
+                label_of(n) or n["id"] for n in attributes.get("nosy") or [] if isinstance(n, dict)
             ),
             # Target ids, as the verifier expects them.
             "links": sorted(f"{kind} {other}" for kind, other in _links(attributes)),
-            "parent": next(iter(_ids(attributes.get(PARENT))), None),
+            "parent": next(iter(link_ids(attributes.get(PARENT))), None),
             "custom_fields": {
                 name: text
                 for name, value in sorted(attributes.items())
                 if name not in STANDARD and name != self.legacy
-                if (text := _label(value)) is not None
+                if (text := label_of(value)) is not None
             },
         }
         origin = attributes.get(self.legacy)
@@ -860,7 +693,7 @@ class RoundupTarget:
         path = urlsplit(url).path
         prefix = urlsplit(self.url).path
         digest = hashlib.sha256()
-        with self.http.send(
+        with self.api.send(
             "GET", path[len(prefix) :] if path.startswith(prefix) else path, stream=True
         ) as r:
             for chunk in r.iter_content(1 << 16):
@@ -871,7 +704,7 @@ class RoundupTarget:
         return f"{self.url}/{ISSUE}{target_id}"
 
     def close(self) -> None:
-        self.http.session.close()
+        self.api.close()
 
 
 def from_config(
