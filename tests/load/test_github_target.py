@@ -34,8 +34,9 @@ from migrator.model import normalize_text
 from migrator.secrets import Secret
 from migrator.staging import Staging
 from migrator.staging.blobs import BlobStore
-from migrator.trackers import github
-from migrator.trackers.github.target import STATES, Body, GitHubTarget, attachment_path
+from migrator.trackers.github import target as github
+from migrator.trackers.github.body import Body, attachment_path
+from migrator.trackers.github.target import STATES, GitHubTarget
 from tests.cli_runner import run
 from tests.doubles.github_api import Fault, GitHubDouble, Issue
 from tests.load.helpers import final_text

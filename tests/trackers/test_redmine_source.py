@@ -26,7 +26,8 @@ from migrator.progress import Silent
 from migrator.secrets import Secret
 from migrator.staging import Staging
 from migrator.staging.blobs import BlobStore
-from migrator.trackers.redmine.source import RedmineSource, from_config, redmine_since
+from migrator.trackers.redmine.api import redmine_since
+from migrator.trackers.redmine.source import RedmineSource, from_config
 
 pytestmark = pytest.mark.redmine
 

@@ -38,41 +38,33 @@ import base64
 import hashlib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
-
-import requests
-from requests.auth import AuthBase
+from urllib.parse import quote, unquote
 
 from migrator.errors import ConfigError, PermanentTargetError, TargetError
-from migrator.http import HttpClient, RateGovernor
-from migrator.secrets import Redactor, Secret, resolve_secret
+from migrator.http import RateGovernor
+from migrator.secrets import Secret, resolve_secret
 from migrator.staging.blobs import BlobStore
+from migrator.trackers.github.api import API, RAW, GitHubApi
+from migrator.trackers.github.body import (
+    Body,
+    attachment_line,
+    attachment_path,
+    attachments_footer,
+    git_blob_sha,
+)
 from migrator.trackers.protocols import Capabilities, ReadBack, Texts
 from migrator.trackers.settings import transport
 
-API = "https://api.github.com"
-API_VERSION = "2022-11-28"  # the REST API version every request asks for
-MEDIA = "application/vnd.github+json"
-RAW = "application/vnd.github.raw+json"
 BRANCH = "migrated-attachments"
-PAGE = 100  # GitHub's largest page
 MAX_TEXT = 65536  # characters in an issue body or a comment
 MAX_LABEL = 50  # characters in a label name
 # How much earlier than the newest issue seen the next listing starts: issues
 # written at nearly the same time may carry timestamps slightly out of order.
 SINCE_MARGIN_SECONDS = 60
 CONFLICT_ATTEMPTS = 3  # a branch moved by another writer while a file was committed
-
-MARKER = "<!-- migrator-origin: {origin} -->"
-_MARKER = re.compile(r"^<!-- migrator-origin: (?P<origin>.*?) -->[ \t]*\r?$", re.M)
-ATTACHMENTS = "<!-- migrator-attachments -->"
-_ATTACHMENT = re.compile(r"^- \[(?P<name>(?:\\.|[^\\\]])*)\]\((?P<url>[^)\s]*)\)", re.M)
-_ESCAPED = re.compile(r"\\(.)", re.S)
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
 
 # Labels that carry the payload's names, and the colour each family is created with.
 LABELS = {"tracker": "type", "priority": "priority", "category": "component"}
@@ -90,132 +82,6 @@ REASONS = {"completed": "closed", "not_planned": "not planned", "duplicate": "du
 HELD = frozenset({"blocks", "parent"})
 
 
-def _escape(text: str) -> str:
-    """Markdown link text that shows ``text`` as written (and reads back exactly)."""
-    return _SPECIAL.sub(r"\\\1", text.replace("\r", " ").replace("\n", " "))
-
-
-def _unescape(text: str) -> str:
-    return _ESCAPED.sub(r"\1", text)
-
-
-def _segment(text: str, fallback: str) -> str:
-    """One path segment of a repository file: no separators, no dot-names, not too long."""
-    safe = re.sub(r"[\x00-\x1f\x7f/\\:*?\"<>|]+", "_", text).strip(" .")
-    if len(safe.encode("utf-8")) > 120:
-        _, dot, ext = safe.rpartition(".")
-        ext = ext if dot and len(ext) <= 10 else ""
-        safe = safe.encode("utf-8")[: 110 - len(ext)].decode("utf-8", "ignore") + (
-            f".{ext}" if ext else ""
-        )
-    return safe or fallback
-
-
-def attachment_path(origin: str, sha256: str, name: str) -> str:
-    """Where an attachment's bytes are kept in the repository: by origin, then by content.
-
-    The same bytes under the same name are one file, so storing one again is
-    a no-op, whatever happened to the previous attempt.
-    """
-    return f"{_segment(re.sub(r'[^A-Za-z0-9._-]+', '-', origin), 'ticket')}/{sha256}/" + _segment(
-        name, "attachment"
-    )
-
-
-def git_blob_sha(data: bytes) -> str:
-    """The id git gives these bytes: what the contents API reports as a file's ``sha``."""
-    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
-
-
-@dataclass
-class Body:
-    """An issue body taken apart: the description, the attachment list, the origin."""
-
-    description: str
-    attachments: list[tuple[str, str]]  # (name, url) as linked
-    origin: str | None
-    footer: str  # the attachment list as written, kept when the description is edited
-
-    @classmethod
-    def parse(cls, body: str | None) -> Body:
-        text = body or ""
-        origin = None
-        markers = list(_MARKER.finditer(text))
-        if markers:
-            last = markers[-1]
-            origin = last.group("origin")
-            text = text[: last.start()] + text[last.end() :]
-        footer = ""
-        at = text.rfind(ATTACHMENTS)
-        if at >= 0:
-            text, footer = text[:at], text[at:]
-        attachments = [
-            (_unescape(m.group("name")), m.group("url")) for m in _ATTACHMENT.finditer(footer)
-        ]
-        return cls(_trim(text), attachments, origin, footer.strip())
-
-    def render(self) -> str:
-        parts = [self.description]
-        if self.footer:
-            parts.append(self.footer)
-        if self.origin is not None:
-            parts.append(MARKER.format(origin=self.origin))
-        return "\n\n".join(parts)
-
-
-def _trim(text: str) -> str:
-    """The description as composed: the blank line before the footer is the footer's."""
-    if text.endswith("\r\n\r\n"):
-        return text[:-4]
-    return text[:-2] if text.endswith("\n\n") else text
-
-
-def _message(response: requests.Response) -> str:
-    """GitHub's own words: ``message`` and the ``errors`` of a 422."""
-    try:
-        data = response.json()
-    except ValueError:
-        return response.text.strip()[:300] or response.reason
-    if not isinstance(data, dict):
-        return str(data)[:300]
-    text = str(data.get("message") or "")
-    details = []
-    for error in data.get("errors") or []:
-        if isinstance(error, dict):
-            details.append(
-                str(error.get("message") or "")
-                or " ".join(str(error[k]) for k in ("resource", "field", "code") if error.get(k))
-            )
-        else:
-            details.append(str(error))
-    if details:
-        text = f"{text}: {'; '.join(details)}" if text else "; ".join(details)
-    return text[:500] or str(data)[:300]
-
-
-def throttled(response: requests.Response) -> bool:
-    """GitHub's rate limits answer 403 or 429, with ``Retry-After`` (secondary limits) or
-    ``X-RateLimit-Remaining: 0`` (the hourly budget): retried, never reported as refused."""
-    if response.status_code not in (403, 429):
-        return False
-    return "Retry-After" in response.headers or response.headers.get("X-RateLimit-Remaining") == "0"
-
-
-class _Token(AuthBase):
-    """``Authorization: Bearer``, added as each request is sent: never in a header dict or
-    a repr that could be printed."""
-
-    def __init__(self, token: Secret):
-        self._token = token
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self._token.reveal()}"
-        return request
-
-    def __repr__(self) -> str:
-        return "_Token(***)"
-
-
 class GitHubTarget:
     kind = "github"
 
@@ -231,33 +97,15 @@ class GitHubTarget:
         timeout: float = 30.0,
         governor: RateGovernor | None = None,
     ):
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ConfigError(
-                f"{url!r} is not an http(s) URL",
-                where="[target] url",
-                remedy=f'leave url out for GitHub ("{API}"), or give the API of a '
-                'GitHub Enterprise Server, e.g. url = "https://github.example.com/api/v3"',
-            )
-        owner, _, name = repo.partition("/")
-        self.url = url.rstrip("/")
+        self.http = GitHubApi(
+            url, repo, token, attempts=attempts, timeout=timeout, governor=governor
+        )
+        self.url = self.http.url
         self.repo = repo
-        self.owner, self.name = owner, name
+        self.owner, _, self.name = repo.partition("/")
         self.branch = branch
         self.blobs = blobs
-        self.http = HttpClient(
-            self.url,
-            {"Accept": MEDIA, "X-GitHub-Api-Version": API_VERSION},
-            Redactor(token),
-            what=f"GitHub at {self.url}",
-            attempts=attempts,
-            timeout=timeout,
-            governor=governor,
-            throttled=throttled,
-            explain=self._error,
-        )
-        self.http.session.auth = _Token(token)
-        self._base = f"/repos/{quote(owner, safe='')}/{quote(name, safe='')}"
+        self._base = self.http.base
         self._ready = False
         self._html = ""  # the repository's web address
         self._labels: set[str] = set()
@@ -281,81 +129,6 @@ class GitHubTarget:
     def describe(self) -> str:
         return f"GitHub repository {self.repo} at {self.url}"
 
-    # -- HTTP ------------------------------------------------------------
-    def _error(self, method: str, path: str, response: requests.Response) -> TargetError:
-        status = response.status_code
-        detail = self.http.redact(_message(response))
-        if status == 401:
-            return TargetError(
-                f"GitHub at {self.url} rejected the token (HTTP 401: {detail})",
-                remedy="check [target] token: it must name a valid token (fine-grained: "
-                f"Issues and Contents read and write on {self.repo}; classic: repo scope)",
-            )
-        if status == 403:
-            return TargetError(
-                f"GitHub refused {method} {path} (HTTP 403: {detail})",
-                remedy=f"give the token Issues and Contents write access to {self.repo}",
-            )
-        if status == 404 and path == self._base:
-            return TargetError(
-                f"GitHub at {self.url} has no repository {self.repo}, or the token cannot see it "
-                "(HTTP 404)",
-                remedy='check [target] repo ("owner/name") and that the token may read it',
-            )
-        if status == 404:
-            return TargetError(
-                f"GitHub at {self.url} has no {path} (HTTP 404: {detail})",
-                remedy="it was removed or moved in the repository; check it on GitHub",
-            )
-        if status == 410:
-            return TargetError(
-                f"issues are disabled in {self.repo} (HTTP 410: {detail})",
-                remedy="enable Issues in the repository's settings",
-            )
-        return PermanentTargetError(
-            f"GitHub rejected {method} {path} (HTTP {status}: {detail})",
-            remedy="fix the mapping for this ticket (or the repository), then "
-            "`migrator load --retry-failed`",
-        )
-
-    def _json(self, response: requests.Response) -> Any:
-        try:
-            return response.json()
-        except ValueError:
-            raise TargetError(
-                f"{response.url} did not answer JSON",
-                remedy="check that url is GitHub's REST API (https://api.github.com, or "
-                "https://HOST/api/v3 for GitHub Enterprise Server)",
-            ) from None
-
-    def _get(self, path: str, params: Any = None) -> Any:
-        return self._json(self.http.send("GET", path, params=params))
-
-    def _pages(self, path: str, params: dict[str, Any] | None = None) -> Iterator[Any]:
-        """Every item of a listed collection, following the ``Link: rel="next"`` pages."""
-        query: dict[str, Any] | None = {**(params or {}), "per_page": PAGE}
-        next_path: str | None = path
-        while next_path is not None:
-            response = self.http.send("GET", next_path, params=query)
-            items = self._json(response)
-            if not isinstance(items, list):
-                raise TargetError(
-                    f"GitHub answered {path} with {type(items).__name__}, not a list",
-                    remedy="check that url is GitHub's REST API",
-                )
-            yield from items
-            link = response.links.get("next", {}).get("url")
-            next_path, query = self._relative(link) if link else None, None
-
-    def _relative(self, url: str) -> str:
-        """A ``next`` link as a path of this API: the token is never sent elsewhere."""
-        if not url.startswith(self.url + "/"):
-            raise TargetError(
-                f"GitHub's next page is at {url}, outside {self.url}",
-                remedy="set [target] url to the API address GitHub answers with",
-            )
-        return url[len(self.url) :]
-
     # -- metadata --------------------------------------------------------
     def preflight(self, payload_sample: dict[str, Any] | None = None) -> None:
         """Check the token and the repository once, and read its labels and milestones.
@@ -371,7 +144,7 @@ class GitHubTarget:
                 f"[target] repo must be owner/name, not {self.repo!r}",
                 remedy='e.g. repo = "example/tracker"',
             )
-        repo = self._get(self._base)
+        repo = self.http.get(self._base)
         if not repo.get("has_issues", True):
             raise TargetError(
                 f"issues are disabled in {self.repo}",
@@ -385,10 +158,10 @@ class GitHubTarget:
                 remedy="use a token of a user with write access to the repository",
             )
         self._html = str(repo.get("html_url") or f"{self.url}/{self.repo}").rstrip("/")
-        self._labels = {str(label["name"]) for label in self._pages(f"{self._base}/labels")}
+        self._labels = {str(label["name"]) for label in self.http.pages(f"{self._base}/labels")}
         self._milestones = {
             str(m["title"]): int(m["number"])
-            for m in self._pages(f"{self._base}/milestones", {"state": "all"})
+            for m in self.http.pages(f"{self._base}/milestones", {"state": "all"})
         }
         self._ready = True
 
@@ -458,7 +231,7 @@ class GitHubTarget:
                 accept=(422,),  # created meanwhile (another worker, an earlier attempt)
             )
             if response.status_code == 422 and "already_exists" not in response.text:
-                raise self._error("POST", f"{self._base}/labels", response)
+                raise self.http.error("POST", f"{self._base}/labels", response)
             response.close()
             self._labels.add(name)
         return name
@@ -470,13 +243,13 @@ class GitHubTarget:
                 "POST", f"{self._base}/milestones", json={"title": title}, accept=(422,)
             )
             if response.status_code == 201:
-                self._milestones[title] = int(self._json(response)["number"])
+                self._milestones[title] = int(self.http.json(response)["number"])
             else:  # created meanwhile: read them again
                 if "already_exists" not in response.text:
-                    raise self._error("POST", f"{self._base}/milestones", response)
+                    raise self.http.error("POST", f"{self._base}/milestones", response)
                 self._milestones = {
                     str(m["title"]): int(m["number"])
-                    for m in self._pages(f"{self._base}/milestones", {"state": "all"})
+                    for m in self.http.pages(f"{self._base}/milestones", {"state": "all"})
                 }
         return self._milestones[title]
 
@@ -502,7 +275,7 @@ class GitHubTarget:
         if self._newest is not None:
             params["since"] = _earlier(self._newest, SINCE_MARGIN_SECONDS)
         newest = self._newest
-        for issue in self._pages(f"{self._base}/issues", params):
+        for issue in self.http.pages(f"{self._base}/issues", params):
             if "pull_request" in issue:
                 continue
             number = str(issue["number"])
@@ -525,7 +298,7 @@ class GitHubTarget:
         The repository is the one project: ``projects`` selects nothing.
         """
         self.preflight()
-        for issue in self._pages(f"{self._base}/issues", {"state": "all", "sort": "created"}):
+        for issue in self.http.pages(f"{self._base}/issues", {"state": "all", "sort": "created"}):
             if "pull_request" in issue:
                 continue
             origin = Body.parse(issue.get("body")).origin
@@ -558,17 +331,7 @@ class GitHubTarget:
                 remedy="give them access to the repository, or map them to null in users.map",
             )
         lines = [self._store(origin, a) for a in payload.get("attachments", [])]
-        footer = ""
-        if lines:
-            footer = "\n".join(
-                [
-                    ATTACHMENTS,
-                    f"**Attachments** (kept in the `{self.branch}` branch: GitHub issues "
-                    "cannot hold files)",
-                    "",
-                    *lines,
-                ]
-            )
+        footer = attachments_footer(self.branch, lines)
         body = Body(payload["description"], [], origin, footer).render()
         self._check_text(f"the description of {origin}", body)
         issue: dict[str, Any] = {"title": payload["subject"], "body": body}
@@ -580,7 +343,7 @@ class GitHubTarget:
         if assignee:
             issue["assignees"] = [assignee]
         response = self.http.send("POST", f"{self._base}/issues", json=issue, idempotent=False)
-        created = self._json(response)
+        created = self.http.json(response)
         number = str(created["number"])
         self._ids[number] = int(created["id"])
         self._origins[number] = origin
@@ -598,7 +361,7 @@ class GitHubTarget:
         self.http.send("PATCH", f"{self._base}/issues/{number}", json=change).close()
 
     def _issue(self, number: str) -> dict[str, Any]:
-        issue: dict[str, Any] = self._get(f"{self._base}/issues/{number}")
+        issue: dict[str, Any] = self.http.get(f"{self._base}/issues/{number}")
         self._ids[number] = int(issue["id"])
         return issue
 
@@ -639,11 +402,8 @@ class GitHubTarget:
                     remedy="stop other writers to that branch, then `migrator load --retry-failed`",
                 )
         link = f"{self._html}/blob/{quote(self.branch, safe='/')}/{quote(path, safe='/')}"
-        note = " ".join(str(attachment.get("description") or "").split())
-        size = f"{attachment['size']:,} bytes"
-        return f"- [{_escape(attachment['name'])}]({link}) · {size}" + (
-            f" · {note}" if note else ""
-        )
+        description = str(attachment.get("description") or "")
+        return attachment_line(attachment["name"], link, attachment["size"], description)
 
     def _file_info(self, path: str) -> Any:
         """The contents API's record of PATH in the branch (sha, size...), or None."""
@@ -656,7 +416,7 @@ class GitHubTarget:
         if response.status_code == 404:
             response.close()
             return None
-        return self._json(response)
+        return self.http.json(response)
 
     def _stored(self, path: str, data: bytes) -> bool:
         """Whether the branch holds exactly these bytes at PATH (refused if other bytes)."""
@@ -690,7 +450,7 @@ class GitHubTarget:
                 "migrator (GitHub issues cannot hold files).  Each issue links its files; "
                 "the path is ORIGIN/SHA256/NAME.\n"
             )
-            tree = self._json(
+            tree = self.http.json(
                 self.http.send(
                     "POST",
                     f"{self._base}/git/trees",
@@ -706,7 +466,7 @@ class GitHubTarget:
                     },
                 )
             )
-            commit = self._json(
+            commit = self.http.json(
                 self.http.send(
                     "POST",
                     f"{self._base}/git/commits",
@@ -734,7 +494,7 @@ class GitHubTarget:
     def _comments(self, number: str) -> list[tuple[str, str]]:
         return [
             (str(c["id"]), str(c.get("body") or ""))
-            for c in self._pages(f"{self._base}/issues/{number}/comments")
+            for c in self.http.pages(f"{self._base}/issues/{number}/comments")
         ]
 
     def add_comment(self, target_id: str, comment: dict[str, Any]) -> None:
@@ -805,14 +565,14 @@ class GitHubTarget:
         )
         response.close()
         if response.status_code == 422 and ("blocks", other_id) not in self.links(target_id):
-            raise self._error("POST", f"{self._base}/issues/{other_id}/dependencies", response)
+            raise self.http.error("POST", f"{self._base}/issues/{other_id}/dependencies", response)
 
     def links(self, target_id: str) -> set[tuple[str, str]]:
         """The issues this one blocks."""
         self.preflight()
         return {
             ("blocks", str(issue["number"]))
-            for issue in self._pages(f"{self._base}/issues/{target_id}/dependencies/blocking")
+            for issue in self.http.pages(f"{self._base}/issues/{target_id}/dependencies/blocking")
         }
 
     def _parent(self, issue: dict[str, Any], number: str) -> str | None:
@@ -824,7 +584,7 @@ class GitHubTarget:
         if response.status_code == 404:
             response.close()
             return None
-        return str(self._json(response)["number"])
+        return str(self.http.json(response)["number"])
 
     def set_parent(self, target_id: str, parent_id: str) -> None:
         """Make the issue a sub-issue of PARENT (moving it from another parent)."""
@@ -846,7 +606,7 @@ class GitHubTarget:
             response.status_code == 422
             and self._parent(self._issue(target_id), target_id) != parent_id
         ):
-            raise self._error("POST", f"{self._base}/issues/{parent_id}/sub_issues", response)
+            raise self.http.error("POST", f"{self._base}/issues/{parent_id}/sub_issues", response)
 
     # -- reads -----------------------------------------------------------
     def read_back(self, target_id: str) -> ReadBack:
@@ -945,7 +705,7 @@ class GitHubTarget:
         return f"{self._html or self.url + '/' + self.repo}/issues/{target_id}"
 
     def close(self) -> None:
-        self.http.session.close()
+        self.http.close()
 
 
 def _earlier(stamp: str, seconds: int) -> str:

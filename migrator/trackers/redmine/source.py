@@ -51,24 +51,23 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
 
-from migrator.errors import ConfigError, SourceError, TargetError
-from migrator.http import HttpClient
+from migrator.errors import ConfigError, SourceError
 from migrator.model import Attachment, Change, Comment, Link, Ticket, User, iso, parse_iso
-from migrator.secrets import Redactor, Secret, resolve_secret
+from migrator.secrets import Secret
 from migrator.staging.blobs import BlobStore
 from migrator.trackers.filters import EVERYTHING, Filters, OnlyIds
 from migrator.trackers.protocols import Page
+from migrator.trackers.redmine.api import PAGE, RedmineApi, redmine_since, root
+from migrator.trackers.redmine.config import SOURCE, reach
 
 T = TypeVar("T")
 
-PAGE_SIZE = 100  # Redmine's largest page
 DEFAULT_WORKERS = 4
 DOWNLOAD_ATTEMPTS = 3
 # Download read size.  1 MiB reads on several threads fragment glibc's
@@ -88,9 +87,7 @@ MARKUPS = {
     "": "plain",
 }
 
-SECTION_KEYS = frozenset(
-    {"type", "url", "api_key", "project", "name", "workers", "markup", "private_notes"}
-)
+SECTION_KEYS = SOURCE.names  # the name older callers import
 
 # Journal detail names (property "attr") -> canonical ticket fields.
 ATTR_FIELDS = {
@@ -148,26 +145,6 @@ def _str(value: Any) -> str | None:
     return str(value)
 
 
-def redmine_since(value: str) -> str:
-    """A time as Redmine's ``updated_on`` filter accepts it: a date, or UTC with ``Z``.
-
-    Redmine rejects offsets such as ``+00:00`` ("Updated is invalid").
-    """
-    text = value.strip()
-    try:
-        if len(text) == 10:
-            return datetime.strptime(text, "%Y-%m-%d").strftime("%Y-%m-%d")
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ConfigError(
-            f"since {value!r} is not a date or an ISO time",
-            remedy="write 2024-05-01 or 2024-05-01T09:30:00Z",
-        ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 class RedmineSource:
     """Issues of a Redmine (or of one project and its subprojects), in ascending id order."""
 
@@ -184,32 +161,25 @@ class RedmineSource:
         since: str | None = None,
         markup: str = "textile",
         private_notes: bool = False,
-        page_size: int = PAGE_SIZE,
+        page_size: int = PAGE,
         attempts: int = 5,
         timeout: float = 30.0,
     ):
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ConfigError(
-                f"{url!r} is not an http(s) URL",
-                where="[source] url",
-                remedy='write the Redmine address, e.g. url = "https://redmine.example.com"',
-            )
+        self.url = root(url, "source")
         if markup not in MARKUPS:
             raise ConfigError(
                 f"unknown markup {markup!r}",
                 where="[source] markup",
                 remedy="use Redmine's text formatting setting: textile, markdown or common_mark",
             )
-        if workers < 1 or not 1 <= page_size <= PAGE_SIZE:
+        if workers < 1 or not 1 <= page_size <= PAGE:
             raise ConfigError(
                 "workers must be >= 1 and page_size between 1 and 100",
                 where="[source]",
                 remedy="e.g. workers = 4",
             )
-        self.url = url.rstrip("/")
         self.project = project or None
-        self.name = name or parts.hostname or "redmine"
+        self.name = name or urlsplit(self.url).hostname or "redmine"
         self.workers = workers
         self.since = redmine_since(since) if since else None
         self.markup = MARKUPS[markup]
@@ -217,13 +187,12 @@ class RedmineSource:
         self.page_size = page_size
         self.warnings: list[str] = []  # things the user should know about this extract
         self._key = api_key
-        self._redact = Redactor(api_key)
         self._attempts = attempts
         self._timeout = timeout
         self._what = f"Redmine at {self.url}"
         # One HTTP session per concurrent user of the pool; reused across pages().
-        self._clients: queue.LifoQueue[HttpClient] = queue.LifoQueue()
-        self._all_clients: list[HttpClient] = []
+        self._clients: queue.LifoQueue[RedmineApi] = queue.LifoQueue()
+        self._all_clients: list[RedmineApi] = []
         self._lock = threading.RLock()  # guards the caches below on a miss
         self._ready = False
         self.admin = False
@@ -247,126 +216,19 @@ class RedmineSource:
 
     # -- HTTP --------------------------------------------------------------
     @contextlib.contextmanager
-    def _http(self) -> Iterator[HttpClient]:
+    def _http(self) -> Iterator[RedmineApi]:
         try:
             client = self._clients.get_nowait()
         except queue.Empty:
-            client = HttpClient(
-                self.url,
-                {"Accept": "application/json"},
-                self._redact,
-                what=self._what,
-                timeout=self._timeout,
-                attempts=self._attempts,
+            client = RedmineApi(
+                self.url, self._key, side="source", timeout=self._timeout, attempts=self._attempts
             )
-            # On the session, not in the headers the client's repr shows.
-            client.session.headers["X-Redmine-API-Key"] = self._key.reveal()
             with self._lock:
                 self._all_clients.append(client)
         try:
             yield client
         finally:
             self._clients.put(client)
-
-    def _get(
-        self,
-        http: HttpClient,
-        path: str,
-        params: dict[str, Any] | None = None,
-        *,
-        stream: bool = False,
-        missing_ok: bool = False,
-    ) -> requests.Response | None:
-        """GET with the client's retries; None for a 403/404 when ``missing_ok``."""
-        try:
-            response = http.request("GET", path, params=params, stream=stream, ok=lambda r: True)
-        except TargetError as exc:  # the client speaks of targets; here Redmine is the source
-            raise SourceError(exc.message, where=exc.where, remedy=exc.remedy) from None
-        if response.status_code < 300:
-            return response
-        response.close()
-        if missing_ok and response.status_code in (403, 404):
-            return None
-        raise self._error(path, response)
-
-    def _error(self, path: str, response: requests.Response) -> SourceError:
-        status = response.status_code
-        detail = self._redact(_server_message(response))
-        if status == 401:
-            return SourceError(
-                f"{self._what} rejected the API key (HTTP 401)",
-                where="[source] api_key",
-                remedy="use the key shown under My account > API access key, and check that "
-                "the REST API is enabled (Administration > Settings > API)",
-            )
-        if status == 403:
-            return SourceError(
-                f"{self._what} refused GET {path} to this key's user (HTTP 403)",
-                where="[source] api_key",
-                remedy="use a key of a user who may view the issues; an administrator's key "
-                "also reads every user and the custom field definitions",
-            )
-        if status == 404:
-            if self.project and path.startswith("/projects/"):
-                return SourceError(
-                    f"{self._what} has no project {self.project!r}, or this key cannot see it",
-                    where="[source] project",
-                    remedy="use the project's identifier (Settings > Identifier), not its name",
-                )
-            return SourceError(
-                f"{self._what} has no {path} (HTTP 404)",
-                where="[source] url",
-                remedy="url must be the Redmine root (e.g. https://host/redmine), with the "
-                "REST API enabled",
-            )
-        if status == 422:
-            return SourceError(
-                f"{self._what} refused the issue query ({detail})",
-                remedy="check [source] project and the --since time",
-            )
-        return SourceError(
-            f"{self._what} answered HTTP {status} to GET {path}: {detail}",
-            remedy="check the server's log; rerun `migrator extract` to resume",
-        )
-
-    def _json(
-        self, http: HttpClient, path: str, params: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        response = self._get(http, path, params)
-        assert response is not None
-        return self._decode(path, response)
-
-    def _json_or_none(self, http: HttpClient, path: str) -> dict[str, Any] | None:
-        response = self._get(http, path, missing_ok=True)
-        return None if response is None else self._decode(path, response)
-
-    def _decode(self, path: str, response: requests.Response) -> dict[str, Any]:
-        try:
-            data = response.json()
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            raise SourceError(
-                f"{self._what} did not answer JSON to GET {path}",
-                where="[source] url",
-                remedy="url must be the Redmine root, with the REST API enabled "
-                "(Administration > Settings > API)",
-            )
-        return data
-
-    def _collection(
-        self, http: HttpClient, path: str, key: str, params: dict[str, Any] | None = None
-    ) -> Iterator[dict[str, Any]]:
-        """Every item of a paged Redmine list (``limit``/``offset``/``total_count``)."""
-        offset = 0
-        while True:
-            data = self._json(http, path, {**(params or {}), "limit": PAGE_SIZE, "offset": offset})
-            items: list[dict[str, Any]] = data.get(key) or []
-            yield from items
-            offset += len(items)
-            total = data.get("total_count")
-            if not items or not isinstance(total, int) or offset >= total:
-                return
 
     # -- metadata ----------------------------------------------------------
     def preflight(self) -> None:
@@ -376,25 +238,25 @@ class RedmineSource:
         with self._lock, self._http() as http:
             if self._ready:
                 return
-            me = self._json(http, "/users/current.json").get("user") or {}
+            me = http.json("/users/current.json").get("user") or {}
             self.admin = bool(me.get("admin"))
-            for s in self._json(http, "/issue_statuses.json").get("issue_statuses", []):
+            for s in http.json("/issue_statuses.json").get("issue_statuses", []):
                 self._statuses[int(s["id"])] = (str(s["name"]), bool(s.get("is_closed")))
-            for t in self._json(http, "/trackers.json").get("trackers", []):
+            for t in http.json("/trackers.json").get("trackers", []):
                 self._trackers[int(t["id"])] = str(t["name"])
-            priorities = self._json(http, "/enumerations/issue_priorities.json")
+            priorities = http.json("/enumerations/issue_priorities.json")
             for p in priorities.get("issue_priorities", []):
                 self._priorities[int(p["id"])] = str(p["name"])
             if self.project:
-                self._json(http, f"/projects/{self.project}.json")  # a clear 404 if it is wrong
-            for p in self._collection(http, "/projects.json", "projects"):
+                self._check_project(http)
+            for p in http.collection("/projects.json", "projects"):
                 self._projects[int(p["id"])] = p
             if self.admin:
-                for u in self._collection(http, "/users.json", "users", {"status": ""}):
+                for u in http.collection("/users.json", "users", {"status": ""}):
                     self._users[int(u["id"])] = _user(u)
-                for g in self._json(http, "/groups.json").get("groups", []):
+                for g in http.json("/groups.json").get("groups", []):
                     self._users[int(g["id"])] = User(login=str(g["name"]), name=str(g["name"]))
-                for f in self._json(http, "/custom_fields.json").get("custom_fields", []):
+                for f in http.json("/custom_fields.json").get("custom_fields", []):
                     if f.get("customized_type") == "issue":
                         self._fields[int(f["id"])] = f
             else:
@@ -405,14 +267,24 @@ class RedmineSource:
                 )
             self._ready = True
 
+    def _check_project(self, http: RedmineApi) -> None:
+        found = http.send("GET", f"/projects/{self.project}.json", accept=(404,))
+        found.close()
+        if found.status_code == 404:
+            raise SourceError(
+                f"{self._what} has no project {self.project!r}, or this key cannot see it",
+                where="[source] project",
+                remedy="use the project's identifier (Settings > Identifier), not its name",
+            )
+
     def _scope_projects(self) -> list[dict[str, Any]]:
         """The configured project and its descendants, or every visible project."""
         if not self.project:
             return sorted(self._projects.values(), key=lambda p: int(p["id"]))
-        root = next((p for p in self._projects.values() if p["identifier"] == self.project), None)
-        if root is None:
+        top = next((p for p in self._projects.values() if p["identifier"] == self.project), None)
+        if top is None:
             return []
-        ids = {int(root["id"])}
+        ids = {int(top["id"])}
         grew = True
         while grew:
             grew = False
@@ -431,8 +303,8 @@ class RedmineSource:
         with self._http() as http:
             for p in self._scope_projects():
                 pid = int(p["id"])
-                versions = self._json(http, f"/projects/{pid}/versions.json").get("versions", [])
-                categories = self._json(http, f"/projects/{pid}/issue_categories.json").get(
+                versions = http.json(f"/projects/{pid}/versions.json").get("versions", [])
+                categories = http.json(f"/projects/{pid}/issue_categories.json").get(
                     "issue_categories", []
                 )
                 projects.append(
@@ -476,7 +348,7 @@ class RedmineSource:
 
         def fetch() -> dict[str, Any]:
             with self._http() as http:
-                data = self._json_or_none(http, f"/projects/{int(pid)}.json")
+                data = http.json_or_none(f"/projects/{int(pid)}.json")
             project = (data or {}).get("project") or {"id": pid, "identifier": str(pid)}
             return dict(project)
 
@@ -489,7 +361,7 @@ class RedmineSource:
 
         def fetch() -> str | None:
             with self._http() as http:
-                data = self._json_or_none(http, f"{path}/{int(ident)}.json")
+                data = http.json_or_none(f"{path}/{int(ident)}.json")
             return str(data[key]["name"]) if data and key in data else None
 
         return self._cached(cache, int(ident), fetch) or str(ident)
@@ -513,7 +385,7 @@ class RedmineSource:
 
         def fetch() -> User:
             with self._http() as http:
-                data = self._json_or_none(http, f"/users/{uid}.json")
+                data = http.json_or_none(f"/users/{uid}.json")
             user = (data or {}).get("user")
             if user and user.get("login"):
                 return _user(user)
@@ -582,7 +454,7 @@ class RedmineSource:
     def count(self) -> int | None:
         self.preflight()
         with self._http() as http:
-            data = self._json(http, "/issues.json", {**self._list_params(), "limit": 1})
+            data = http.json("/issues.json", {**self._list_params(), "limit": 1})
         total = data.get("total_count")
         return int(total) if isinstance(total, int) else None
 
@@ -592,7 +464,7 @@ class RedmineSource:
         if last > 0:
             params["issue_id"] = f">={last + 1}"
         with self._http() as http:
-            data = self._json(http, "/issues.json", params)
+            data = http.json("/issues.json", params)
         ids = sorted(int(i["id"]) for i in data.get("issues", []) if int(i["id"]) > last)
         return ids
 
@@ -626,12 +498,9 @@ class RedmineSource:
 
     def _fetch(self, issue_id: int, blobs: BlobStore) -> tuple[Ticket, Any] | None:
         """One issue with its journals, as (ticket, raw); None if it vanished since listed."""
-        path = f"/issues/{issue_id}.json"
         with self._http() as http:
-            response = self._get(http, path, {"include": INCLUDE}, missing_ok=True)
-            if response is None:
-                return None
-            issue = self._decode(path, response).get("issue")
+            data = http.json_or_none(f"/issues/{issue_id}.json", {"include": INCLUDE})
+            issue = (data or {}).get("issue")
             if not isinstance(issue, dict):
                 return None
             attachments = [
@@ -644,7 +513,7 @@ class RedmineSource:
         return self._ticket(issue, attachments), issue
 
     def _attachment(
-        self, http: HttpClient, issue_id: int, att: dict[str, Any], blobs: BlobStore
+        self, http: RedmineApi, issue_id: int, att: dict[str, Any], blobs: BlobStore
     ) -> Attachment | None:
         downloaded = self._download(http, issue_id, att, blobs)
         if downloaded is None:
@@ -662,7 +531,7 @@ class RedmineSource:
         )
 
     def _download(
-        self, http: HttpClient, issue_id: int, att: dict[str, Any], blobs: BlobStore
+        self, http: RedmineApi, issue_id: int, att: dict[str, Any], blobs: BlobStore
     ) -> tuple[str, int] | None:
         """Stream one attachment into the blob store and check it; None if the server lost it.
 
@@ -676,7 +545,7 @@ class RedmineSource:
         digest = str(att.get("digest") or "").lower()
         problem = ""
         for _attempt in range(DOWNLOAD_ATTEMPTS):
-            response = self._get(http, path, stream=True, missing_ok=True)
+            response = http.get_or_none(path, stream=True)
             if response is None:
                 with self._lock:
                     self.warnings.append(
@@ -695,7 +564,7 @@ class RedmineSource:
             try:
                 sha, size = blobs.put_chunks(chunks())
             except requests.RequestException as exc:  # cut off mid-body: try again
-                problem = f"the download kept breaking off ({self._redact(str(exc))[:200]})"
+                problem = f"the download kept breaking off ({http.redact(str(exc))[:200]})"
                 continue
             finally:
                 response.close()
@@ -863,7 +732,7 @@ class RedmineSource:
     def close(self) -> None:
         with self._lock:
             for client in self._all_clients:
-                client.session.close()
+                client.close()
 
 
 def _list(issue: dict[str, Any], key: str) -> list[dict[str, Any]]:
@@ -874,16 +743,6 @@ def _list(issue: dict[str, Any], key: str) -> list[dict[str, Any]]:
 def _user(u: dict[str, Any]) -> User:
     name = " ".join(p for p in (u.get("firstname"), u.get("lastname")) if p) or None
     return User(login=str(u["login"]), name=name, email=u.get("mail") or None)
-
-
-def _server_message(response: requests.Response) -> str:
-    try:
-        data = response.json()
-    except ValueError:
-        return response.text.strip()[:300] or response.reason
-    if isinstance(data, dict) and isinstance(data.get("errors"), list):
-        return "; ".join(map(str, data["errors"]))
-    return str(data)[:300]
 
 
 def from_config(
@@ -900,24 +759,14 @@ def from_config(
     """
     if filters.project is not None:
         section = {**section, "project": filters.project}
-    unknown = sorted(set(section) - SECTION_KEYS)
+    unknown = sorted(set(section) - SOURCE.names)
     if unknown:
         raise ConfigError(
             f"unknown key(s) {', '.join(unknown)} in [source]",
             where="[source]",
-            remedy=f"use only {', '.join(sorted(SECTION_KEYS))} (see docs/sources/redmine.md)",
+            remedy=f"use only {', '.join(sorted(SOURCE.names))} (see {SOURCE.docs})",
         )
-    url, key = section.get("url"), section.get("api_key")
-    if not isinstance(url, str) or not url:
-        raise ConfigError(
-            "[source] url is required for a Redmine source",
-            remedy='add url = "https://redmine.example.com" under [source]',
-        )
-    if not isinstance(key, str) or not key:
-        raise ConfigError(
-            "[source] api_key is required for a Redmine source",
-            remedy='add api_key = "$env:REDMINE_SOURCE_KEY" under [source]',
-        )
+    url, key = reach(section, base, "source")
     workers = section.get("workers", DEFAULT_WORKERS)
     if not isinstance(workers, int) or isinstance(workers, bool):
         raise ConfigError("[source] workers must be a whole number", remedy="e.g. workers = 4")
@@ -930,7 +779,7 @@ def from_config(
     project, name, markup = section.get("project"), section.get("name"), section.get("markup")
     source = RedmineSource(
         url,
-        resolve_secret(key, base=base, key="[source] api_key"),
+        key,
         project=str(project) if project else None,
         name=str(name) if name else None,
         workers=workers,

@@ -17,13 +17,14 @@ from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from migrator.errors import ConfigError, TargetError
-from migrator.http import HttpClient, RateGovernor
-from migrator.secrets import Redactor, Secret, resolve_secret
+from migrator.http import RateGovernor
+from migrator.secrets import Secret
 from migrator.staging.blobs import BlobStore
 from migrator.trackers.protocols import Capabilities, ReadBack, Texts
+from migrator.trackers.redmine.api import RedmineApi
+from migrator.trackers.redmine.config import reach
 from migrator.trackers.settings import transport
 
-PAGE = 100
 # Redmine's relation types for the model's forward link kinds.
 RELATION = {
     "blocks": "blocks",
@@ -47,16 +48,9 @@ class RedmineTarget:
         timeout: float = 30.0,
         governor: RateGovernor | None = None,
     ):
-        self.url = url.rstrip("/")
+        self.http = RedmineApi(url, api_key, side="target", timeout=timeout, governor=governor)
+        self.url = self.http.url
         self.blobs = blobs
-        self.http = HttpClient(
-            self.url,
-            {"X-Redmine-API-Key": api_key.reveal(), "Content-Type": "application/json"},
-            Redactor(api_key),
-            what=f"Redmine at {self.url}",
-            timeout=timeout,
-            governor=governor,
-        )
         self._legacy = legacy_field
         self._meta: dict[str, dict[str, int]] | None = None
         self._user_logins: dict[int, str] = {}
@@ -76,45 +70,31 @@ class RedmineTarget:
         return self.http.requests_sent
 
     # -- metadata --------------------------------------------------------
-    def _pages(self, path: str, key: str, **params: Any) -> Iterator[dict[str, Any]]:
-        offset = 0
-        while True:
-            data = self.http.get_json(path, params={**params, "limit": PAGE, "offset": offset})
-            items = data.get(key, [])
-            yield from items
-            offset += len(items)
-            if not items or offset >= int(data.get("total_count", 0)):
-                return
-
     def preflight(self, payload_sample: dict[str, Any] | None = None) -> None:
         """Check key, admin rights, custom field and metadata once, before any write."""
         if self._meta is not None:
             return
-        me = self.http.get_json("/users/current.json")["user"]
+        me = self.http.json("/users/current.json")["user"]
         admin = bool(me.get("admin"))
         self.capabilities = Capabilities(
             set_author=admin, set_timestamps=False, set_status_on_create=False
         )
-        statuses = self.http.get_json("/issue_statuses.json")["issue_statuses"]
+        statuses = self.http.json("/issue_statuses.json")["issue_statuses"]
         meta = {
-            "tracker": {
-                t["name"]: t["id"] for t in self.http.get_json("/trackers.json")["trackers"]
-            },
+            "tracker": {t["name"]: t["id"] for t in self.http.json("/trackers.json")["trackers"]},
             "status": {s["name"]: s["id"] for s in statuses},
             "priority": {
                 p["name"]: p["id"]
-                for p in self.http.get_json("/enumerations/issue_priorities.json")[
-                    "issue_priorities"
-                ]
+                for p in self.http.json("/enumerations/issue_priorities.json")["issue_priorities"]
             },
             "user": {},
             "custom_field": {},
         }
         if admin:
-            for u in self._pages("/users.json", "users"):
+            for u in self.http.collection("/users.json", "users"):
                 meta["user"][u["login"]] = u["id"]
                 self._user_logins[u["id"]] = u["login"]
-            for cf in self.http.get_json("/custom_fields.json")["custom_fields"]:
+            for cf in self.http.json("/custom_fields.json")["custom_fields"]:
                 if cf.get("customized_type") == "issue":
                     meta["custom_field"][cf["name"]] = cf["id"]
         self._field_id = self._legacy_field_id(admin)
@@ -129,7 +109,7 @@ class RedmineTarget:
                 "cannot look up the Legacy ID custom field without an admin key",
                 remedy="use an admin API key, or set legacy_field = <field id> under [target]",
             )
-        for cf in self.http.get_json("/custom_fields.json")["custom_fields"]:
+        for cf in self.http.json("/custom_fields.json")["custom_fields"]:
             if cf["name"] == self._legacy and cf.get("customized_type") == "issue":
                 return int(cf["id"])
         raise TargetError(
@@ -144,9 +124,7 @@ class RedmineTarget:
         assert self._meta is not None
         problems = []
         for project in sorted(names.get("project", set())):
-            found = self.http.request(
-                "GET", f"/projects/{project}.json", ok=lambda r: r.status_code in (200, 404)
-            )
+            found = self.http.send("GET", f"/projects/{project}.json", accept=(404,))
             if found.status_code == 404:
                 problems.append(f"project {project!r} not found (or the key cannot see it)")
         kinds = ["tracker", "status", "priority"]
@@ -170,12 +148,12 @@ class RedmineTarget:
         }[kind]
         cache = self._scoped.setdefault((project, kind), {})
         if not cache:
-            cache.update({x["name"]: x["id"] for x in self.http.get_json(path)[key]})
+            cache.update({x["name"]: x["id"] for x in self.http.json(path)[key]})
         if name not in cache:
             body = {"issue_category" if kind == "category" else "version": {"name": name}}
             # 422 "already taken" means another run made it: read the list again.
-            self.http.request("POST", path, json=body, ok=lambda r: r.status_code in (201, 422))
-            cache.update({x["name"]: x["id"] for x in self.http.get_json(path)[key]})
+            self.http.send("POST", path, json=body, accept=(422,))
+            cache.update({x["name"]: x["id"] for x in self.http.json(path)[key]})
             self.created_metadata.append(f"{kind} {name!r} in {project}")
         return cache[name]
 
@@ -201,7 +179,7 @@ class RedmineTarget:
     # -- writes ----------------------------------------------------------
     def find_by_origin(self, origin: str) -> str | None:
         self.preflight()
-        data = self.http.get_json(
+        data = self.http.json(
             "/issues.json", params={"status_id": "*", f"cf_{self._field_id}": origin, "limit": 25}
         )
         for issue in data.get("issues", []):
@@ -214,7 +192,7 @@ class RedmineTarget:
         self.preflight()
         for project in sorted(projects):
             params = {"project_id": project, "status_id": "*", f"cf_{self._field_id}": "*"}
-            for issue in self._pages("/issues.json", "issues", **params, sort="id"):
+            for issue in self.http.collection("/issues.json", "issues", {**params, "sort": "id"}):
                 for cf in issue.get("custom_fields", []):
                     if cf["id"] == self._field_id and cf.get("value"):
                         yield str(issue["id"]), cf["value"]
@@ -246,14 +224,14 @@ class RedmineTarget:
         if assignee is not None:
             issue["assigned_to_id"] = assignee
         issue.update(_attributes(payload))
-        response = self.http.request(
+        response = self.http.send(
             "POST",
             "/issues.json",
             json={"issue": issue},
             headers=self._as(payload.get("author")),
             idempotent=False,
         )
-        created = response.json()["issue"]
+        created = self.http.decode("POST", "/issues.json", response)["issue"]
         tid = str(created["id"])
         self._set_status(tid, created["status"]["name"], payload["status"])
         return tid
@@ -266,7 +244,7 @@ class RedmineTarget:
                 f.seek(0)  # every attempt streams the file from its first byte
                 return f
 
-            response = self.http.request(
+            response = self.http.send(
                 "POST",
                 "/uploads.json",
                 params={"filename": attachment["name"]},
@@ -275,7 +253,7 @@ class RedmineTarget:
                 # An upload that is lost is an orphan Redmine discards, never a duplicate.
             )
         return {
-            "token": response.json()["upload"]["token"],
+            "token": self.http.decode("POST", "/uploads.json", response)["upload"]["token"],
             "filename": attachment["name"],
             "description": attachment.get("description") or "",
             "content_type": attachment.get("content_type") or "application/octet-stream",
@@ -283,7 +261,7 @@ class RedmineTarget:
 
     def reconcile(self, target_id: str, payload: dict[str, Any]) -> None:
         """Finish a ticket found after a crash: status and attachments may be missing."""
-        issue = self.http.get_json(f"/issues/{target_id}.json", params={"include": "attachments"})[
+        issue = self.http.json(f"/issues/{target_id}.json", params={"include": "attachments"})[
             "issue"
         ]
         have = Counter((a["filename"], a["filesize"]) for a in issue.get("attachments", []))
@@ -294,16 +272,14 @@ class RedmineTarget:
             else:
                 missing.append(self._upload(a))
         if missing:
-            self.http.request(
-                "PUT", f"/issues/{target_id}.json", json={"issue": {"uploads": missing}}
-            )
+            self.http.send("PUT", f"/issues/{target_id}.json", json={"issue": {"uploads": missing}})
         self._set_status(target_id, issue["status"]["name"], payload["status"])
 
     def _set_status(self, target_id: str, current: str, wanted: str | None) -> None:
         # Redmine gives a new issue its tracker's default status whatever the request
         # says, so any other status is a second, idempotent step.
         if wanted and current != wanted:
-            self.http.request(
+            self.http.send(
                 "PUT",
                 f"/issues/{target_id}.json",
                 json={"issue": {"status_id": self._id("status", wanted)}},
@@ -311,9 +287,7 @@ class RedmineTarget:
 
     def texts(self, target_id: str) -> Texts:
         self.preflight()
-        issue = self.http.get_json(f"/issues/{target_id}.json", params={"include": "journals"})[
-            "issue"
-        ]
+        issue = self.http.json(f"/issues/{target_id}.json", params={"include": "journals"})["issue"]
         notes = [(str(j["id"]), j["notes"]) for j in issue.get("journals", []) if j.get("notes")]
         return Texts(issue.get("description") or "", notes)
 
@@ -325,17 +299,17 @@ class RedmineTarget:
         return f"!{written}" if written.startswith("#") else written
 
     def set_description(self, target_id: str, text: str) -> None:
-        self.http.request("PUT", f"/issues/{target_id}.json", json={"issue": {"description": text}})
+        self.http.send("PUT", f"/issues/{target_id}.json", json={"issue": {"description": text}})
 
     def edit_comment(self, target_id: str, handle: str, body: str) -> None:
         # Redmine 5 deletes a journal whose notes are set blank: never send one.
         if not body.strip():
             raise ValueError("a comment cannot be emptied")
-        self.http.request("PUT", f"/journals/{handle}.json", json={"journal": {"notes": body}})
+        self.http.send("PUT", f"/journals/{handle}.json", json={"journal": {"notes": body}})
 
     def add_comment(self, target_id: str, comment: dict[str, Any]) -> None:
         self.preflight()
-        self.http.request(
+        self.http.send(
             "PUT",
             f"/issues/{target_id}.json",
             json={"issue": {"notes": comment["body"]}},
@@ -349,21 +323,15 @@ class RedmineTarget:
     def add_link(self, target_id: str, kind: str, other_id: str) -> None:
         body = {"relation": {"issue_to_id": int(other_id), "relation_type": RELATION[kind]}}
         path = f"/issues/{target_id}/relations.json"
-        response = self.http.request(
-            "POST",
-            path,
-            json=body,
-            idempotent=False,
-            ok=lambda r: r.status_code < 300 or r.status_code == 422,
-        )
+        response = self.http.send("POST", path, json=body, idempotent=False, accept=(422,))
         # Redmine keeps one relation per pair of issues and refuses a second (422): when
         # it is this very link, added before, adding it again is a no-op.
         if response.status_code == 422 and (kind, other_id) not in self.links(target_id):
-            raise self.http.error_for("POST", path, response)
+            raise self.http.refusal("POST", path, response)
 
     def links(self, target_id: str) -> set[tuple[str, str]]:
         kinds = {v: k for k, v in RELATION.items()}
-        data = self.http.get_json(f"/issues/{target_id}/relations.json")
+        data = self.http.json(f"/issues/{target_id}/relations.json")
         return {
             (kinds[r["relation_type"]], str(r["issue_to_id"]))
             for r in data.get("relations", [])
@@ -371,15 +339,13 @@ class RedmineTarget:
         }
 
     def set_parent(self, target_id: str, parent_id: str) -> None:
-        self.http.request(
+        self.http.send(
             "PUT", f"/issues/{target_id}.json", json={"issue": {"parent_issue_id": int(parent_id)}}
         )
 
     def delete_ticket(self, target_id: str) -> None:
         self.preflight()
-        self.http.request(
-            "DELETE", f"/issues/{target_id}.json", ok=lambda r: r.status_code in (200, 204, 404)
-        )
+        self.http.send("DELETE", f"/issues/{target_id}.json", accept=(404,))
 
     def retire_ticket(self, target_id: str, origin: str) -> None:
         """Where deleting is not allowed: close, say why, and free the origin for a reload."""
@@ -392,17 +358,17 @@ class RedmineTarget:
         }
         if closed is not None:
             issue["status_id"] = closed
-        self.http.request(
+        self.http.send(
             "PUT",
             f"/issues/{target_id}.json",
             json={"issue": issue},
-            ok=lambda r: r.status_code in (200, 204, 404),
+            accept=(404,),
         )
 
     # -- reads -----------------------------------------------------------
     def read_back(self, target_id: str) -> ReadBack:
         self.preflight()
-        issue = self.http.get_json(
+        issue = self.http.json(
             f"/issues/{target_id}.json",
             params={"include": "journals,attachments,watchers,relations"},
         )["issue"]
@@ -466,7 +432,7 @@ class RedmineTarget:
         # change): only its path is trusted, always sent to the configured server.
         parts = urlsplit(url)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
-        response = self.http.request("GET", path, stream=True)
+        response = self.http.send("GET", path, stream=True)
         for chunk in response.iter_content(1 << 16):
             digest.update(chunk)
         return digest.hexdigest()
@@ -475,7 +441,7 @@ class RedmineTarget:
         return f"{self.url}/issues/{target_id}"
 
     def close(self) -> None:
-        self.http.session.close()
+        self.http.close()
 
 
 def _attributes(payload: dict[str, Any]) -> dict[str, Any]:
@@ -500,19 +466,7 @@ def from_config(
     *,
     governor: RateGovernor | None = None,
 ) -> RedmineTarget:
-    url = section.get("url")
-    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise ConfigError(
-            f"[target] url must be the Redmine base URL, not {url!r}",
-            remedy='set url = "https://redmine.example.com" under [target]',
-        )
-    key_ref = section.get("api_key")
-    if not isinstance(key_ref, str):
-        raise ConfigError(
-            "[target] api_key is required",
-            remedy='add api_key = "$env:REDMINE_API_KEY" under [target] and export the variable',
-        )
-    key = resolve_secret(key_ref, base=base, key="[target] api_key")
+    url, key = reach(section, base, "target")
     legacy = section.get("legacy_field", "Legacy ID")
     net = transport(section, "[target]", governor)
     return RedmineTarget(

@@ -1,0 +1,255 @@
+"""Redmine's REST API as both sides of a migration reach it.
+
+The source reads an old Redmine and the target writes a new one through the
+same calls, so the key, the paging, the JSON check and what a refusal means
+live here once.  ``side`` decides only whose error a refusal is: a
+:class:`SourceError` stops an extract (which resumes), a :class:`TargetError`
+stops a load, and a :class:`PermanentTargetError` fails the one ticket whose
+write Redmine rejected, so the load goes on without it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from migrator.errors import (
+    ConfigError,
+    MigratorError,
+    PermanentTargetError,
+    SourceError,
+    TargetError,
+)
+from migrator.http import HttpClient, RateGovernor
+from migrator.secrets import Redactor, Secret
+from migrator.trackers.registry import Side
+
+PAGE = 100  # Redmine's largest page
+
+# What the user of each side can do when Redmine refuses: the source's key only
+# has to read, the target's writes and, as an administrator's, switches authors.
+FORBIDDEN = {
+    "source": "use a key of a user who may view the issues; an administrator's key also "
+    "reads every user and the custom field definitions",
+    "target": "check the API key and that its user may do this (REST API enabled, admin for "
+    "author switching)",
+}
+MISSING = {
+    "source": "url must be the Redmine root (e.g. https://host/redmine), with the REST API enabled",
+    "target": "check the URL and the project identifier in migration.toml",
+}
+
+
+def root(url: object, side: Side) -> str:
+    """The Redmine root ``url`` names, without a trailing slash; refused unless http(s)."""
+    if not isinstance(url, str) or not url:
+        raise ConfigError(
+            f"[{side}] url is required for a Redmine {side}",
+            remedy=f'add url = "https://redmine.example.com" under [{side}]',
+        )
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(
+            f"{url!r} is not an http(s) URL",
+            where=f"[{side}] url",
+            remedy='write the Redmine address, e.g. url = "https://redmine.example.com"',
+        )
+    return url.rstrip("/")
+
+
+def redmine_since(value: str) -> str:
+    """A time as Redmine's ``updated_on`` filter accepts it: a date, or UTC with ``Z``.
+
+    Redmine rejects offsets such as ``+00:00`` ("Updated is invalid").
+    """
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return datetime.strptime(text, "%Y-%m-%d").strftime("%Y-%m-%d")
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(
+            f"since {value!r} is not a date or an ISO time",
+            remedy="write 2024-05-01 or 2024-05-01T09:30:00Z",
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class RedmineApi:
+    """One HTTP session to a Redmine, for one side of the migration.
+
+    A session is not shared between threads: the source gives each of its
+    workers one of these.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        key: Secret,
+        *,
+        side: Side,
+        timeout: float = 30.0,
+        attempts: int = 5,
+        governor: RateGovernor | None = None,
+    ):
+        self.url = root(url, side)
+        self.side = side
+        self.what = f"Redmine at {self.url}"
+        self.redact = Redactor(key)
+        self.http = HttpClient(
+            self.url,
+            {"Accept": "application/json"},
+            self.redact,
+            what=self.what,
+            timeout=timeout,
+            attempts=attempts,
+            governor=governor,
+        )
+        # On the session, not in the headers the client's repr shows.
+        self.http.session.headers["X-Redmine-API-Key"] = key.reveal()
+
+    def __repr__(self) -> str:
+        return f"RedmineApi({self.url!r}, side={self.side!r})"
+
+    @property
+    def requests_sent(self) -> int:
+        return self.http.requests_sent
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        accept: tuple[int, ...] = (),
+        idempotent: bool = True,
+        **kwargs: Any,
+    ) -> requests.Response:
+        """A 2xx answer, or one whose status is in ``accept``; any other is this side's error.
+
+        Retries, timeouts and writes that may have been applied are the
+        client's (:class:`migrator.http.HttpClient`).
+        """
+        try:
+            response = self.http.request(
+                method, path, ok=lambda r: True, idempotent=idempotent, **kwargs
+            )
+        except TargetError as exc:
+            if self.side == "target":
+                raise
+            # The client speaks of targets; here Redmine is the source.
+            raise SourceError(exc.message, where=exc.where, remedy=exc.remedy) from None
+        if response.status_code < 300 or response.status_code in accept:
+            return response
+        error = self.refusal(method, path, response)
+        response.close()
+        raise error
+
+    def get_or_none(
+        self, path: str, params: dict[str, Any] | None = None, *, stream: bool = False
+    ) -> requests.Response | None:
+        """GET what may be gone, or hidden from this key: None for a 403 or 404."""
+        response = self.send("GET", path, params=params, stream=stream, accept=(403, 404))
+        if response.status_code in (403, 404):
+            response.close()
+            return None
+        return response
+
+    def json(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        return self.decode("GET", path, self.send("GET", path, params=params))
+
+    def json_or_none(
+        self, path: str, params: dict[str, Any] | None = None
+    ) -> dict[str, Any] | None:
+        response = self.get_or_none(path, params)
+        return None if response is None else self.decode("GET", path, response)
+
+    def decode(self, method: str, path: str, response: requests.Response) -> dict[str, Any]:
+        """The JSON object of an answer; anything else means ``url`` is not a Redmine's root."""
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise self._error(
+                f"{self.what} did not answer JSON to {method} {path}",
+                where=f"[{self.side}] url",
+                remedy="url must be the Redmine root, with the REST API enabled "
+                "(Administration > Settings > API)",
+            )
+        return data
+
+    def collection(
+        self, path: str, key: str, params: dict[str, Any] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every item of a paged Redmine list (``limit``/``offset``/``total_count``)."""
+        offset = 0
+        while True:
+            data = self.json(path, {**(params or {}), "limit": PAGE, "offset": offset})
+            items: list[dict[str, Any]] = data.get(key) or []
+            yield from items
+            offset += len(items)
+            total = data.get("total_count")
+            if not items or not isinstance(total, int) or offset >= total:
+                return
+
+    def refusal(self, method: str, path: str, response: requests.Response) -> MigratorError:
+        """What a 4xx answer means on this side, and what to do about it."""
+        status = response.status_code
+        detail = self.redact(_server_message(response))
+        if status == 401:
+            return self._error(
+                f"{self.what} rejected the API key (HTTP 401)",
+                where=f"[{self.side}] api_key",
+                remedy="check the API key (the one shown under My account > API access key) "
+                "and that the REST API is enabled (Administration > Settings > API)",
+            )
+        if status == 403:
+            return self._error(
+                f"{self.what} refused {method} {path} to this key's user (HTTP 403: {detail})",
+                where=f"[{self.side}] api_key",
+                remedy=FORBIDDEN[self.side],
+            )
+        if status == 404:
+            return self._error(
+                f"{self.what} has no {path} (HTTP 404)",
+                where="[source] url" if self.side == "source" else None,
+                remedy=MISSING[self.side],
+            )
+        if self.side == "target":
+            return PermanentTargetError(
+                f"{self.what} rejected {method} {path} (HTTP {status}: {detail})",
+                remedy="fix the mapping or the target's configuration for this ticket, then "
+                "`migrator load --retry-failed`",
+            )
+        if status == 422:
+            return SourceError(
+                f"{self.what} refused the issue query ({detail})",
+                remedy="check [source] project and the --since time",
+            )
+        return SourceError(
+            f"{self.what} answered HTTP {status} to {method} {path}: {detail}",
+            remedy="check the server's log; rerun `migrator extract` to resume",
+        )
+
+    def _error(self, message: str, *, where: str | None, remedy: str) -> MigratorError:
+        kind = SourceError if self.side == "source" else TargetError
+        return kind(message, where=where, remedy=remedy)
+
+    def close(self) -> None:
+        self.http.session.close()
+
+
+def _server_message(response: requests.Response) -> str:
+    try:
+        data = response.json()
+    except ValueError:
+        return response.text.strip()[:300] or response.reason
+    if isinstance(data, dict) and isinstance(data.get("errors"), list):
+        return "; ".join(map(str, data["errors"]))
+    return str(data)[:300]
