@@ -24,7 +24,7 @@ from typing import ClassVar
 import pytest
 from markdown_it import MarkdownIt
 
-from migrator.mapping.markup import SYNTAXES, Converted, convert
+from migrator.markup import SYNTAXES, Converted, convert
 
 SAMPLES = Path(__file__).parent / "samples"
 TRAC_PAGES = sorted((SAMPLES / "trac").glob("*.txt"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from migrator.mapping.markup import convert
 from migrator.mapping.references import (
     display_payload,
     neutralize_mentions,
@@ -13,6 +12,7 @@ from migrator.mapping.references import (
     rendering_pattern,
     rewrite_references,
 )
+from migrator.markup import convert
 
 OLD = ["https://trac.example.com/", "http://old.example.com/trac"]
 IDS = {"123": "#456", "7": "#8", "3": "#30"}

@@ -1,0 +1,17 @@
+"""Readers: one module per syntax, each a ``read(text, warnings)`` giving the tree."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final
+
+from migrator.markup.readers import jira, markdown, plain, textile, trac
+from migrator.markup.tree import Block
+
+READERS: Final[dict[str, Callable[[str, list[str]], list[Block]]]] = {
+    "trac": trac.read,
+    "plain": plain.read,
+    "markdown": markdown.read,
+    "textile": textile.read,
+    "jira": jira.read,
+}

@@ -1,0 +1,122 @@
+"""The document tree every reader builds and every writer walks.
+
+A small pandoc-like model: inlines (text, styled runs, code, links, images,
+hard breaks) inside blocks (paragraphs, headings, code blocks, lists, quotes,
+tables, definition lists, rules).  It holds only what survives between the
+trackers' markups; what a syntax has beyond it is kept literal by its reader.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+# Inline nodes: ``str`` is text (may contain "\n" soft breaks).
+
+
+@dataclass(slots=True)
+class Styled:
+    kind: str  # strong | em | u | del | sup | sub
+    children: list[Inline]
+
+
+@dataclass(slots=True)
+class Code:
+    text: str
+
+
+@dataclass(slots=True)
+class Link:
+    url: str
+    children: list[Inline]  # empty: the URL is its own label
+
+
+@dataclass(slots=True)
+class Image:
+    src: str
+    alt: str = ""
+
+
+class Break:
+    """A hard line break inside a paragraph."""
+
+    __slots__ = ()
+
+
+BREAK: Final = Break()
+
+Inline = str | Styled | Code | Link | Image | Break
+
+
+@dataclass(slots=True)
+class Para:
+    inlines: list[Inline]
+
+
+@dataclass(slots=True)
+class Heading:
+    level: int
+    inlines: list[Inline]
+
+
+@dataclass(slots=True)
+class CodeBlock:
+    text: str
+    lang: str | None = None
+
+
+@dataclass(slots=True)
+class ListBlock:
+    ordered: bool
+    items: list[list[Block]]
+    start: int = 1
+
+
+@dataclass(slots=True)
+class Quote:
+    blocks: list[Block]
+
+
+@dataclass(slots=True)
+class Cell:
+    inlines: list[Inline]
+    header: bool = False
+    colspan: int = 1
+
+
+@dataclass(slots=True)
+class Table:
+    rows: list[list[Cell]]
+
+
+@dataclass(slots=True)
+class DefList:
+    items: list[tuple[list[Inline], list[Block]]]
+
+
+class Rule:
+    __slots__ = ()
+
+
+RULE: Final = Rule()
+
+Block = Para | Heading | CodeBlock | ListBlock | Quote | Table | DefList | Rule
+
+
+# --------------------------------------------------------------------------- helpers for readers
+
+
+def literal(text: str, what: str, warnings: list[str]) -> CodeBlock:
+    """``text`` kept as written, as a code block without language, and counted."""
+    warnings.append(f"markup-literal: {what} kept as a literal block")
+    return CodeBlock(text, None)
+
+
+def add_text(children: list[Inline], s: str) -> None:
+    """Append text, joined to the text node before it: adjacent text is one node."""
+    if not s:
+        return
+    if children and isinstance(children[-1], str):
+        children[-1] += s
+    else:
+        children.append(s)
