@@ -14,6 +14,8 @@ from datetime import UTC, date
 from typing import Any
 
 from migrator.errors import PlanError
+from migrator.mapping.history import with_history
+from migrator.mapping.provenance import attribution, when
 from migrator.mapping.references import reference_token, rewrite_references
 from migrator.mapping.rules import CARRIED_FIELDS, SOURCE_FIELDS, Mapping, render_template
 from migrator.model import Ticket, parse_iso
@@ -94,18 +96,6 @@ def present_fields(ticket: Ticket) -> set[str]:
     return names | {f"custom.{k}" for k, v in ticket.custom.items() if v}
 
 
-def when(iso_time: str | None) -> str:
-    t = parse_iso(iso_time)
-    return t.strftime("%Y-%m-%d %H:%M UTC") if t else "an unknown date"
-
-
-def attribution(origin: str | None, author: str | None, iso_time: str | None) -> str:
-    """Provenance: the original author and date survive where the target cannot set them."""
-    who = author or "anonymous"
-    prefix = f"Migrated from {origin} · " if origin else ""
-    return f"_{prefix}originally by {who} on {when(iso_time)}_"
-
-
 class _Text:
     """Reference placeholders, markup conversion and mention neutralisation, with their
     warnings.  References are replaced before conversion: they are written in the
@@ -145,7 +135,7 @@ class _Text:
         syntax = self.source
         target = self.mapping.markup_to
         if target and target != self.source:
-            from migrator.mapping.markup import convert
+            from migrator.markup import convert
 
             converted = convert(text, self.source, target)
             text, syntax = converted.text, target
@@ -276,8 +266,6 @@ def apply(mapping: Mapping, ticket: Ticket) -> Planned:
         for c in ticket.comments
     ]
     if mapping.history.render != "none":
-        from migrator.mapping.history import with_history
-
         out["comments"] = with_history(mapping, ticket, out["comments"], user)
     if text.refs:
         out["refs"] = text.refs  # what the placeholders in the texts refer to

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from migrator.mapping.engine import attribution
+from migrator.mapping.provenance import attribution
 from migrator.mapping.references import neutralize_mentions
 from migrator.mapping.rules import Mapping
 from migrator.model import Change, Ticket, parse_iso
