@@ -7,13 +7,15 @@ is raised with the server's own message, redacted, so the user can act on it.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from tenacity import (
@@ -25,7 +27,13 @@ from tenacity import (
 )
 
 from migrator import __version__
-from migrator.errors import PermanentTargetError, TargetError
+from migrator.errors import (
+    ConfigError,
+    MigratorError,
+    PermanentTargetError,
+    SourceError,
+    TargetError,
+)
 from migrator.secrets import Redactor
 
 log = logging.getLogger(__name__)
@@ -134,8 +142,10 @@ class HttpClient:
     ``throttled`` recognises a rate-limit refusal that is not a 429 (GitHub answers
     403 with ``Retry-After`` or ``X-RateLimit-Remaining: 0``): it is retried like a
     429, writes included, since the server applied nothing.
-    ``explain`` turns a refused request into the target's own typed error (what
+    ``explain`` turns a refused request into the tracker's own typed error (what
     its 401, 403, 404 or 409 mean there); the default is :meth:`error_for`.
+    ``side`` is the part the remote plays: failures to reach a source are
+    :class:`SourceError`, to reach a target :class:`TargetError`.
     """
 
     base_url: str
@@ -147,7 +157,8 @@ class HttpClient:
     max_wait: float = 30.0
     governor: RateGovernor | None = None
     throttled: Callable[[requests.Response], bool] | None = None
-    explain: Callable[[str, str, requests.Response], TargetError] | None = None
+    explain: Callable[[str, str, requests.Response], MigratorError] | None = None
+    side: str = "target"
 
     def __post_init__(self) -> None:
         self.session = requests.Session()
@@ -218,8 +229,9 @@ class HttpClient:
         response.close()
         raise error
 
-    def _failure(self, method: str, path: str, exc: Exception, idempotent: bool) -> TargetError:
+    def _failure(self, method: str, path: str, exc: Exception, idempotent: bool) -> MigratorError:
         """The error for a request that never got a usable answer."""
+        failed = SourceError if self.side == "source" else TargetError
         if not idempotent and not _is_safe_to_resend(exc):
             return AmbiguousWriteError(
                 f"{self.what}: {method} {path} may or may not have been applied "
@@ -227,28 +239,30 @@ class HttpClient:
                 remedy="migrator checks the target before writing again",
             )
         if isinstance(exc, RetriableHTTPError) and exc.throttled:
-            return TargetError(
+            return failed(
                 f"{self.what} kept refusing {method} {path} for its rate limit "
                 f"(HTTP {exc.response.status_code})",
-                remedy="lower [target] rate_limit, or wait for the limit to reset and run again",
+                remedy="lower [target] rate_limit, or wait for the limit to reset and run again"
+                if self.side == "target"
+                else "wait for the limit to reset, then run the command again: it resumes",
             )
         if isinstance(exc, RetriableHTTPError):
-            return TargetError(
+            return failed(
                 f"{self.what} kept answering HTTP {exc.response.status_code} to {method} {path}",
                 remedy="the server is overloaded or failing; try again later",
             )
         if isinstance(exc, requests.Timeout):
-            return TargetError(
+            return failed(
                 f"{self.what} did not answer {method} {path} within {self.timeout:.0f} s",
                 remedy="check the server, or raise the timeout",
             )
-        return TargetError(
+        return failed(
             f"cannot reach {self.what}: {self.redact(_short(exc))}",
             remedy="check the URL in migration.toml and that the server is running",
         )
 
     def error_for(self, method: str, path: str, response: requests.Response) -> TargetError:
-        detail = self.redact(_server_message(response))
+        detail = self.redact(server_message(response))
         status = response.status_code
         if status in (401, 403):
             return TargetError(
@@ -272,7 +286,7 @@ class HttpClient:
         method: str,
         path: str,
         *,
-        accept: tuple[int, ...] = (),
+        accept: Collection[int] = (),
         idempotent: bool = True,
         **kwargs: Any,
     ) -> requests.Response:
@@ -289,12 +303,21 @@ class HttpClient:
     def get_json(self, path: str, **kwargs: Any) -> Any:
         return self.request("GET", path, **kwargs).json()
 
+    def sha256(self, path: str, **kwargs: Any) -> str:
+        """The sha256 of what ``GET path`` serves, streamed: attachments may be large."""
+        digest = hashlib.sha256()
+        with self.send("GET", path, stream=True, **kwargs) as response:
+            for chunk in response.iter_content(1 << 16):
+                digest.update(chunk)
+        return digest.hexdigest()
+
 
 def _is_2xx(response: requests.Response) -> bool:
     return 200 <= response.status_code < 300
 
 
-def _server_message(response: requests.Response) -> str:
+def server_message(response: requests.Response) -> str:
+    """The server's own words about a refusal: its JSON ``errors``, or the start of its text."""
     try:
         data = response.json()
     except ValueError:
@@ -303,6 +326,29 @@ def _server_message(response: requests.Response) -> str:
         errors = data["errors"]
         return "; ".join(map(str, errors)) if isinstance(errors, list) else str(errors)
     return str(data)[:300]
+
+
+def base_url(url: object, where: str, example: str) -> str:
+    """An ``http(s)://host...`` URL without its trailing slash, or the error saying what to write.
+
+    Credentials inside the URL are refused: a URL is printed in messages and
+    reports, so a password in it would leak.
+    """
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(
+            f"{url!r} is not an http(s) URL",
+            where=where,
+            remedy=f'write the address, e.g. url = "{example}"',
+        )
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError(
+            "the URL holds a user name or password",
+            where=where,
+            remedy="remove them from the URL and give the credentials as the connector's "
+            "secret setting (a $env: or $file: reference)",
+        )
+    return str(url).rstrip("/")
 
 
 def _short(exc: Exception) -> str:

@@ -83,7 +83,7 @@ def _refuse_forked(_dbapi_conn: Any, record: Any, proxy: Any) -> None:
 def engine_url(url: str, password: Secret | None = None) -> URL:
     """The SQLAlchemy URL of a ``[staging] url``: ``postgresql://`` and ``postgres://`` mean
     psycopg 3 (SQLAlchemy alone would pick psycopg2), as Trac's database URLs are translated
-    in ``connectors/trac.py``.  PASSWORD, resolved from a secret reference, is added here.
+    in ``trackers/trac/source.py``.  PASSWORD, resolved from a secret reference, is added here.
     """
     try:
         parsed = make_url(url)

@@ -473,7 +473,7 @@ def test_a_token_that_cannot_write_is_refused_before_anything_is_written(tmp_pat
         )
         with pytest.raises(TargetError, match="no repository example/nothing"):
             t2.preflight()
-        assert TOKEN not in repr(t.http) + repr(t.http.session.auth) + t.describe()
+        assert TOKEN not in repr(t.api) + repr(t.api.session.auth) + t.describe()
     finally:
         server.close()
     assert server.violations == []

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import requests
 from requests.auth import AuthBase
 
-from migrator.errors import ConfigError, PermanentTargetError, TargetError
-from migrator.http import HttpClient, RateGovernor
+from migrator.errors import PermanentTargetError, TargetError
+from migrator.http import HttpClient, RateGovernor, base_url
 from migrator.secrets import Redactor, Secret
 
 API = "https://api.github.com"
@@ -87,19 +87,12 @@ class GitHubApi:
         timeout: float = 30.0,
         governor: RateGovernor | None = None,
     ):
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ConfigError(
-                f"{url!r} is not an http(s) URL",
-                where="[target] url",
-                remedy=f'leave url out for GitHub ("{API}"), or give the API of a '
-                'GitHub Enterprise Server, e.g. url = "https://github.example.com/api/v3"',
-            )
         owner, _, name = repo.partition("/")
-        self.url = url.rstrip("/")
+        # Left out, it is GitHub's; a GitHub Enterprise Server's API is https://HOST/api/v3.
+        self.url = base_url(url, "[target] url", "https://github.example.com/api/v3")
         self.repo = repo
         self.base = f"/repos/{quote(owner, safe='')}/{quote(name, safe='')}"
-        self.client = HttpClient(
+        self.http = HttpClient(
             self.url,
             {"Accept": MEDIA, "X-GitHub-Api-Version": API_VERSION},
             Redactor(token),
@@ -110,7 +103,7 @@ class GitHubApi:
             throttled=throttled,
             explain=self.error,
         )
-        self.session = self.client.session
+        self.session = self.http.session
         self.session.auth = _Token(token)
 
     def __repr__(self) -> str:
@@ -118,7 +111,7 @@ class GitHubApi:
 
     @property
     def requests_sent(self) -> int:
-        return self.client.requests_sent
+        return self.http.requests_sent
 
     def send(
         self,
@@ -131,11 +124,11 @@ class GitHubApi:
     ) -> requests.Response:
         """An answer below 400, or one whose status is in ``accept``; any other is an error
         that says what GitHub's refusal means for this repository."""
-        return self.client.send(method, path, accept=accept, idempotent=idempotent, **kwargs)
+        return self.http.send(method, path, accept=accept, idempotent=idempotent, **kwargs)
 
     def error(self, method: str, path: str, response: requests.Response) -> TargetError:
         status = response.status_code
-        detail = self.client.redact(_message(response))
+        detail = self.http.redact(_message(response))
         if status == 401:
             return TargetError(
                 f"GitHub at {self.url} rejected the token (HTTP 401: {detail})",

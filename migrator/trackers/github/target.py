@@ -35,7 +35,6 @@ listing once.
 from __future__ import annotations
 
 import base64
-import hashlib
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -97,15 +96,15 @@ class GitHubTarget:
         timeout: float = 30.0,
         governor: RateGovernor | None = None,
     ):
-        self.http = GitHubApi(
+        self.api = GitHubApi(
             url, repo, token, attempts=attempts, timeout=timeout, governor=governor
         )
-        self.url = self.http.url
+        self.url = self.api.url
         self.repo = repo
         self.owner, _, self.name = repo.partition("/")
         self.branch = branch
         self.blobs = blobs
-        self._base = self.http.base
+        self._base = self.api.base
         self._ready = False
         self._html = ""  # the repository's web address
         self._labels: set[str] = set()
@@ -124,7 +123,7 @@ class GitHubTarget:
 
     @property
     def requests_sent(self) -> int:
-        return self.http.requests_sent
+        return self.api.requests_sent
 
     def describe(self) -> str:
         return f"GitHub repository {self.repo} at {self.url}"
@@ -144,7 +143,7 @@ class GitHubTarget:
                 f"[target] repo must be owner/name, not {self.repo!r}",
                 remedy='e.g. repo = "example/tracker"',
             )
-        repo = self.http.get(self._base)
+        repo = self.api.get(self._base)
         if not repo.get("has_issues", True):
             raise TargetError(
                 f"issues are disabled in {self.repo}",
@@ -158,10 +157,10 @@ class GitHubTarget:
                 remedy="use a token of a user with write access to the repository",
             )
         self._html = str(repo.get("html_url") or f"{self.url}/{self.repo}").rstrip("/")
-        self._labels = {str(label["name"]) for label in self.http.pages(f"{self._base}/labels")}
+        self._labels = {str(label["name"]) for label in self.api.pages(f"{self._base}/labels")}
         self._milestones = {
             str(m["title"]): int(m["number"])
-            for m in self.http.pages(f"{self._base}/milestones", {"state": "all"})
+            for m in self.api.pages(f"{self._base}/milestones", {"state": "all"})
         }
         self._ready = True
 
@@ -214,7 +213,7 @@ class GitHubTarget:
 
     def _can_assign(self, login: str) -> bool:
         if login not in self._assignable:
-            response = self.http.send(
+            response = self.api.send(
                 "GET", f"{self._base}/assignees/{quote(login, safe='')}", accept=(404,)
             )
             response.close()
@@ -224,14 +223,14 @@ class GitHubTarget:
     def _label(self, name: str, family: str) -> str:
         """The label NAME, created in the repository first if it is new."""
         if name not in self._labels:
-            response = self.http.send(
+            response = self.api.send(
                 "POST",
                 f"{self._base}/labels",
                 json={"name": name, "color": COLOURS.get(family, "ededed")},
                 accept=(422,),  # created meanwhile (another worker, an earlier attempt)
             )
             if response.status_code == 422 and "already_exists" not in response.text:
-                raise self.http.error("POST", f"{self._base}/labels", response)
+                raise self.api.error("POST", f"{self._base}/labels", response)
             response.close()
             self._labels.add(name)
         return name
@@ -239,17 +238,17 @@ class GitHubTarget:
     def _milestone(self, title: str) -> int:
         """The number of the milestone TITLE, created open if it is new."""
         if title not in self._milestones:
-            response = self.http.send(
+            response = self.api.send(
                 "POST", f"{self._base}/milestones", json={"title": title}, accept=(422,)
             )
             if response.status_code == 201:
-                self._milestones[title] = int(self.http.json(response)["number"])
+                self._milestones[title] = int(self.api.json(response)["number"])
             else:  # created meanwhile: read them again
                 if "already_exists" not in response.text:
-                    raise self.http.error("POST", f"{self._base}/milestones", response)
+                    raise self.api.error("POST", f"{self._base}/milestones", response)
                 self._milestones = {
                     str(m["title"]): int(m["number"])
-                    for m in self.http.pages(f"{self._base}/milestones", {"state": "all"})
+                    for m in self.api.pages(f"{self._base}/milestones", {"state": "all"})
                 }
         return self._milestones[title]
 
@@ -275,7 +274,7 @@ class GitHubTarget:
         if self._newest is not None:
             params["since"] = _earlier(self._newest, SINCE_MARGIN_SECONDS)
         newest = self._newest
-        for issue in self.http.pages(f"{self._base}/issues", params):
+        for issue in self.api.pages(f"{self._base}/issues", params):
             if "pull_request" in issue:
                 continue
             number = str(issue["number"])
@@ -298,7 +297,7 @@ class GitHubTarget:
         The repository is the one project: ``projects`` selects nothing.
         """
         self.preflight()
-        for issue in self.http.pages(f"{self._base}/issues", {"state": "all", "sort": "created"}):
+        for issue in self.api.pages(f"{self._base}/issues", {"state": "all", "sort": "created"}):
             if "pull_request" in issue:
                 continue
             origin = Body.parse(issue.get("body")).origin
@@ -342,8 +341,8 @@ class GitHubTarget:
             issue["milestone"] = self._milestone(payload["version"])
         if assignee:
             issue["assignees"] = [assignee]
-        response = self.http.send("POST", f"{self._base}/issues", json=issue, idempotent=False)
-        created = self.http.json(response)
+        response = self.api.send("POST", f"{self._base}/issues", json=issue, idempotent=False)
+        created = self.api.json(response)
         number = str(created["number"])
         self._ids[number] = int(created["id"])
         self._origins[number] = origin
@@ -358,10 +357,10 @@ class GitHubTarget:
         change: dict[str, Any] = {"state": state}
         if reason is not None:
             change["state_reason"] = reason
-        self.http.send("PATCH", f"{self._base}/issues/{number}", json=change).close()
+        self.api.send("PATCH", f"{self._base}/issues/{number}", json=change).close()
 
     def _issue(self, number: str) -> dict[str, Any]:
-        issue: dict[str, Any] = self.http.get(f"{self._base}/issues/{number}")
+        issue: dict[str, Any] = self.api.get(f"{self._base}/issues/{number}")
         self._ids[number] = int(issue["id"])
         return issue
 
@@ -381,7 +380,7 @@ class GitHubTarget:
         for _ in range(CONFLICT_ATTEMPTS):
             if self._stored(path, data):
                 break
-            response = self.http.send(
+            response = self.api.send(
                 "PUT",
                 f"{self._base}{url}",
                 json={
@@ -407,7 +406,7 @@ class GitHubTarget:
 
     def _file_info(self, path: str) -> Any:
         """The contents API's record of PATH in the branch (sha, size...), or None."""
-        response = self.http.send(
+        response = self.api.send(
             "GET",
             f"{self._base}/contents/{quote(path, safe='/')}",
             params={"ref": self.branch},
@@ -416,7 +415,7 @@ class GitHubTarget:
         if response.status_code == 404:
             response.close()
             return None
-        return self.http.json(response)
+        return self.api.json(response)
 
     def _stored(self, path: str, data: bytes) -> bool:
         """Whether the branch holds exactly these bytes at PATH (refused if other bytes)."""
@@ -441,7 +440,7 @@ class GitHubTarget:
         if self._branch_ready:
             return
         ref = f"{self._base}/git/ref/heads/{quote(self.branch, safe='/')}"
-        response = self.http.send("GET", ref, accept=(404,))
+        response = self.api.send("GET", ref, accept=(404,))
         response.close()
         if response.status_code == 404:
             readme = (
@@ -450,8 +449,8 @@ class GitHubTarget:
                 "migrator (GitHub issues cannot hold files).  Each issue links its files; "
                 "the path is ORIGIN/SHA256/NAME.\n"
             )
-            tree = self.http.json(
-                self.http.send(
+            tree = self.api.json(
+                self.api.send(
                     "POST",
                     f"{self._base}/git/trees",
                     json={
@@ -466,8 +465,8 @@ class GitHubTarget:
                     },
                 )
             )
-            commit = self.http.json(
-                self.http.send(
+            commit = self.api.json(
+                self.api.send(
                     "POST",
                     f"{self._base}/git/commits",
                     json={
@@ -477,7 +476,7 @@ class GitHubTarget:
                     },
                 )
             )
-            created = self.http.send(
+            created = self.api.send(
                 "POST",
                 f"{self._base}/git/refs",
                 json={"ref": f"refs/heads/{self.branch}", "sha": commit["sha"]},
@@ -494,14 +493,14 @@ class GitHubTarget:
     def _comments(self, number: str) -> list[tuple[str, str]]:
         return [
             (str(c["id"]), str(c.get("body") or ""))
-            for c in self.http.pages(f"{self._base}/issues/{number}/comments")
+            for c in self.api.pages(f"{self._base}/issues/{number}/comments")
         ]
 
     def add_comment(self, target_id: str, comment: dict[str, Any]) -> None:
         """A comment in the token's name: the text names the original author and time."""
         self.preflight()
         self._check_text(f"comment {comment.get('key', '')}", comment["body"])
-        self.http.send(
+        self.api.send(
             "POST",
             f"{self._base}/issues/{target_id}/comments",
             json={"body": comment["body"]},
@@ -529,11 +528,11 @@ class GitHubTarget:
         body.description = text
         rendered = body.render()
         self._check_text(f"the description of issue {target_id}", rendered)
-        self.http.send("PATCH", f"{self._base}/issues/{target_id}", json={"body": rendered}).close()
+        self.api.send("PATCH", f"{self._base}/issues/{target_id}", json={"body": rendered}).close()
 
     def edit_comment(self, target_id: str, handle: str, body: str) -> None:
         self._check_text(f"comment {handle}", body)
-        self.http.send(
+        self.api.send(
             "PATCH", f"{self._base}/issues/comments/{handle}", json={"body": body}
         ).close()
 
@@ -556,7 +555,7 @@ class GitHubTarget:
                 "preserve the source's links in the text",
             )
         self.preflight()
-        response = self.http.send(
+        response = self.api.send(
             "POST",
             f"{self._base}/issues/{other_id}/dependencies/blocked_by",
             json={"issue_id": self._id(target_id)},
@@ -565,14 +564,14 @@ class GitHubTarget:
         )
         response.close()
         if response.status_code == 422 and ("blocks", other_id) not in self.links(target_id):
-            raise self.http.error("POST", f"{self._base}/issues/{other_id}/dependencies", response)
+            raise self.api.error("POST", f"{self._base}/issues/{other_id}/dependencies", response)
 
     def links(self, target_id: str) -> set[tuple[str, str]]:
         """The issues this one blocks."""
         self.preflight()
         return {
             ("blocks", str(issue["number"]))
-            for issue in self.http.pages(f"{self._base}/issues/{target_id}/dependencies/blocking")
+            for issue in self.api.pages(f"{self._base}/issues/{target_id}/dependencies/blocking")
         }
 
     def _parent(self, issue: dict[str, Any], number: str) -> str | None:
@@ -580,11 +579,11 @@ class GitHubTarget:
         if "parent_issue_url" in issue:
             url = issue.get("parent_issue_url")
             return str(url).rstrip("/").rsplit("/", 1)[-1] if url else None
-        response = self.http.send("GET", f"{self._base}/issues/{number}/parent", accept=(404,))
+        response = self.api.send("GET", f"{self._base}/issues/{number}/parent", accept=(404,))
         if response.status_code == 404:
             response.close()
             return None
-        return str(self.http.json(response)["number"])
+        return str(self.api.json(response)["number"])
 
     def set_parent(self, target_id: str, parent_id: str) -> None:
         """Make the issue a sub-issue of PARENT (moving it from another parent)."""
@@ -595,7 +594,7 @@ class GitHubTarget:
         change: dict[str, Any] = {"sub_issue_id": self._id(target_id)}
         if current is not None:
             change["replace_parent"] = True
-        response = self.http.send(
+        response = self.api.send(
             "POST",
             f"{self._base}/issues/{parent_id}/sub_issues",
             json=change,
@@ -606,7 +605,7 @@ class GitHubTarget:
             response.status_code == 422
             and self._parent(self._issue(target_id), target_id) != parent_id
         ):
-            raise self.http.error("POST", f"{self._base}/issues/{parent_id}/sub_issues", response)
+            raise self.api.error("POST", f"{self._base}/issues/{parent_id}/sub_issues", response)
 
     # -- reads -----------------------------------------------------------
     def read_back(self, target_id: str) -> ReadBack:
@@ -664,17 +663,11 @@ class GitHubTarget:
                 f"{url} is not a file of the {self.branch} branch of {self.repo}",
                 remedy="the issue's attachment list was edited; restore the link",
             )
-        digest = hashlib.sha256()
-        with self.http.send(
-            "GET",
+        return self.api.http.sha256(
             f"{self._base}/contents/{quote(path, safe='/')}",
             params={"ref": self.branch},
             headers={"Accept": RAW},
-            stream=True,
-        ) as response:
-            for chunk in response.iter_content(1 << 16):
-                digest.update(chunk)
-        return digest.hexdigest()
+        )
 
     # -- rollback --------------------------------------------------------
     def delete_ticket(self, target_id: str) -> None:
@@ -698,14 +691,14 @@ class GitHubTarget:
         change: dict[str, Any] = {"body": body.render(), "labels": labels}
         if issue.get("state") != "closed":
             change.update(state="closed", state_reason="not_planned")
-        self.http.send("PATCH", f"{self._base}/issues/{target_id}", json=change).close()
+        self.api.send("PATCH", f"{self._base}/issues/{target_id}", json=change).close()
         self._origins[target_id] = body.origin
 
     def ticket_url(self, target_id: str) -> str:
         return f"{self._html or self.url + '/' + self.repo}/issues/{target_id}"
 
     def close(self) -> None:
-        self.http.close()
+        self.api.close()
 
 
 def _earlier(stamp: str, seconds: int) -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 
@@ -24,7 +23,7 @@ from migrator.errors import (
     SourceError,
     TargetError,
 )
-from migrator.http import HttpClient, RateGovernor
+from migrator.http import HttpClient, RateGovernor, base_url, server_message
 from migrator.secrets import Redactor, Secret
 from migrator.trackers.registry import Side
 
@@ -51,14 +50,7 @@ def root(url: object, side: Side) -> str:
             f"[{side}] url is required for a Redmine {side}",
             remedy=f'add url = "https://redmine.example.com" under [{side}]',
         )
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(
-            f"{url!r} is not an http(s) URL",
-            where=f"[{side}] url",
-            remedy='write the Redmine address, e.g. url = "https://redmine.example.com"',
-        )
-    return url.rstrip("/")
+    return base_url(url, f"[{side}] url", "https://redmine.example.com")
 
 
 def redmine_since(value: str) -> str:
@@ -110,6 +102,8 @@ class RedmineApi:
             timeout=timeout,
             attempts=attempts,
             governor=governor,
+            explain=self.refusal,
+            side=side,
         )
         # On the session, not in the headers the client's repr shows.
         self.http.session.headers["X-Redmine-API-Key"] = key.reveal()
@@ -135,20 +129,7 @@ class RedmineApi:
         Retries, timeouts and writes that may have been applied are the
         client's (:class:`migrator.http.HttpClient`).
         """
-        try:
-            response = self.http.request(
-                method, path, ok=lambda r: True, idempotent=idempotent, **kwargs
-            )
-        except TargetError as exc:
-            if self.side == "target":
-                raise
-            # The client speaks of targets; here Redmine is the source.
-            raise SourceError(exc.message, where=exc.where, remedy=exc.remedy) from None
-        if response.status_code < 300 or response.status_code in accept:
-            return response
-        error = self.refusal(method, path, response)
-        response.close()
-        raise error
+        return self.http.send(method, path, accept=accept, idempotent=idempotent, **kwargs)
 
     def get_or_none(
         self, path: str, params: dict[str, Any] | None = None, *, stream: bool = False
@@ -201,7 +182,7 @@ class RedmineApi:
     def refusal(self, method: str, path: str, response: requests.Response) -> MigratorError:
         """What a 4xx answer means on this side, and what to do about it."""
         status = response.status_code
-        detail = self.redact(_server_message(response))
+        detail = self.redact(server_message(response))
         if status == 401:
             return self._error(
                 f"{self.what} rejected the API key (HTTP 401)",
@@ -243,13 +224,3 @@ class RedmineApi:
 
     def close(self) -> None:
         self.http.session.close()
-
-
-def _server_message(response: requests.Response) -> str:
-    try:
-        data = response.json()
-    except ValueError:
-        return response.text.strip()[:300] or response.reason
-    if isinstance(data, dict) and isinstance(data.get("errors"), list):
-        return "; ".join(map(str, data["errors"]))
-    return str(data)[:300]

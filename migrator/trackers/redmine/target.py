@@ -9,7 +9,6 @@ indexed query, which is what makes crash recovery cheap.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,8 +47,8 @@ class RedmineTarget:
         timeout: float = 30.0,
         governor: RateGovernor | None = None,
     ):
-        self.http = RedmineApi(url, api_key, side="target", timeout=timeout, governor=governor)
-        self.url = self.http.url
+        self.api = RedmineApi(url, api_key, side="target", timeout=timeout, governor=governor)
+        self.url = self.api.url
         self.blobs = blobs
         self._legacy = legacy_field
         self._meta: dict[str, dict[str, int]] | None = None
@@ -67,34 +66,34 @@ class RedmineTarget:
 
     @property
     def requests_sent(self) -> int:
-        return self.http.requests_sent
+        return self.api.requests_sent
 
     # -- metadata --------------------------------------------------------
     def preflight(self, payload_sample: dict[str, Any] | None = None) -> None:
         """Check key, admin rights, custom field and metadata once, before any write."""
         if self._meta is not None:
             return
-        me = self.http.json("/users/current.json")["user"]
+        me = self.api.json("/users/current.json")["user"]
         admin = bool(me.get("admin"))
         self.capabilities = Capabilities(
             set_author=admin, set_timestamps=False, set_status_on_create=False
         )
-        statuses = self.http.json("/issue_statuses.json")["issue_statuses"]
+        statuses = self.api.json("/issue_statuses.json")["issue_statuses"]
         meta = {
-            "tracker": {t["name"]: t["id"] for t in self.http.json("/trackers.json")["trackers"]},
+            "tracker": {t["name"]: t["id"] for t in self.api.json("/trackers.json")["trackers"]},
             "status": {s["name"]: s["id"] for s in statuses},
             "priority": {
                 p["name"]: p["id"]
-                for p in self.http.json("/enumerations/issue_priorities.json")["issue_priorities"]
+                for p in self.api.json("/enumerations/issue_priorities.json")["issue_priorities"]
             },
             "user": {},
             "custom_field": {},
         }
         if admin:
-            for u in self.http.collection("/users.json", "users"):
+            for u in self.api.collection("/users.json", "users"):
                 meta["user"][u["login"]] = u["id"]
                 self._user_logins[u["id"]] = u["login"]
-            for cf in self.http.json("/custom_fields.json")["custom_fields"]:
+            for cf in self.api.json("/custom_fields.json")["custom_fields"]:
                 if cf.get("customized_type") == "issue":
                     meta["custom_field"][cf["name"]] = cf["id"]
         self._field_id = self._legacy_field_id(admin)
@@ -109,7 +108,7 @@ class RedmineTarget:
                 "cannot look up the Legacy ID custom field without an admin key",
                 remedy="use an admin API key, or set legacy_field = <field id> under [target]",
             )
-        for cf in self.http.json("/custom_fields.json")["custom_fields"]:
+        for cf in self.api.json("/custom_fields.json")["custom_fields"]:
             if cf["name"] == self._legacy and cf.get("customized_type") == "issue":
                 return int(cf["id"])
         raise TargetError(
@@ -124,7 +123,7 @@ class RedmineTarget:
         assert self._meta is not None
         problems = []
         for project in sorted(names.get("project", set())):
-            found = self.http.send("GET", f"/projects/{project}.json", accept=(404,))
+            found = self.api.send("GET", f"/projects/{project}.json", accept=(404,))
             if found.status_code == 404:
                 problems.append(f"project {project!r} not found (or the key cannot see it)")
         kinds = ["tracker", "status", "priority"]
@@ -148,12 +147,12 @@ class RedmineTarget:
         }[kind]
         cache = self._scoped.setdefault((project, kind), {})
         if not cache:
-            cache.update({x["name"]: x["id"] for x in self.http.json(path)[key]})
+            cache.update({x["name"]: x["id"] for x in self.api.json(path)[key]})
         if name not in cache:
             body = {"issue_category" if kind == "category" else "version": {"name": name}}
             # 422 "already taken" means another run made it: read the list again.
-            self.http.send("POST", path, json=body, accept=(422,))
-            cache.update({x["name"]: x["id"] for x in self.http.json(path)[key]})
+            self.api.send("POST", path, json=body, accept=(422,))
+            cache.update({x["name"]: x["id"] for x in self.api.json(path)[key]})
             self.created_metadata.append(f"{kind} {name!r} in {project}")
         return cache[name]
 
@@ -179,7 +178,7 @@ class RedmineTarget:
     # -- writes ----------------------------------------------------------
     def find_by_origin(self, origin: str) -> str | None:
         self.preflight()
-        data = self.http.json(
+        data = self.api.json(
             "/issues.json", params={"status_id": "*", f"cf_{self._field_id}": origin, "limit": 25}
         )
         for issue in data.get("issues", []):
@@ -192,7 +191,7 @@ class RedmineTarget:
         self.preflight()
         for project in sorted(projects):
             params = {"project_id": project, "status_id": "*", f"cf_{self._field_id}": "*"}
-            for issue in self.http.collection("/issues.json", "issues", {**params, "sort": "id"}):
+            for issue in self.api.collection("/issues.json", "issues", {**params, "sort": "id"}):
                 for cf in issue.get("custom_fields", []):
                     if cf["id"] == self._field_id and cf.get("value"):
                         yield str(issue["id"]), cf["value"]
@@ -224,14 +223,14 @@ class RedmineTarget:
         if assignee is not None:
             issue["assigned_to_id"] = assignee
         issue.update(_attributes(payload))
-        response = self.http.send(
+        response = self.api.send(
             "POST",
             "/issues.json",
             json={"issue": issue},
             headers=self._as(payload.get("author")),
             idempotent=False,
         )
-        created = self.http.decode("POST", "/issues.json", response)["issue"]
+        created = self.api.decode("POST", "/issues.json", response)["issue"]
         tid = str(created["id"])
         self._set_status(tid, created["status"]["name"], payload["status"])
         return tid
@@ -244,7 +243,7 @@ class RedmineTarget:
                 f.seek(0)  # every attempt streams the file from its first byte
                 return f
 
-            response = self.http.send(
+            response = self.api.send(
                 "POST",
                 "/uploads.json",
                 params={"filename": attachment["name"]},
@@ -253,7 +252,7 @@ class RedmineTarget:
                 # An upload that is lost is an orphan Redmine discards, never a duplicate.
             )
         return {
-            "token": self.http.decode("POST", "/uploads.json", response)["upload"]["token"],
+            "token": self.api.decode("POST", "/uploads.json", response)["upload"]["token"],
             "filename": attachment["name"],
             "description": attachment.get("description") or "",
             "content_type": attachment.get("content_type") or "application/octet-stream",
@@ -261,7 +260,7 @@ class RedmineTarget:
 
     def reconcile(self, target_id: str, payload: dict[str, Any]) -> None:
         """Finish a ticket found after a crash: status and attachments may be missing."""
-        issue = self.http.json(f"/issues/{target_id}.json", params={"include": "attachments"})[
+        issue = self.api.json(f"/issues/{target_id}.json", params={"include": "attachments"})[
             "issue"
         ]
         have = Counter((a["filename"], a["filesize"]) for a in issue.get("attachments", []))
@@ -272,14 +271,14 @@ class RedmineTarget:
             else:
                 missing.append(self._upload(a))
         if missing:
-            self.http.send("PUT", f"/issues/{target_id}.json", json={"issue": {"uploads": missing}})
+            self.api.send("PUT", f"/issues/{target_id}.json", json={"issue": {"uploads": missing}})
         self._set_status(target_id, issue["status"]["name"], payload["status"])
 
     def _set_status(self, target_id: str, current: str, wanted: str | None) -> None:
         # Redmine gives a new issue its tracker's default status whatever the request
         # says, so any other status is a second, idempotent step.
         if wanted and current != wanted:
-            self.http.send(
+            self.api.send(
                 "PUT",
                 f"/issues/{target_id}.json",
                 json={"issue": {"status_id": self._id("status", wanted)}},
@@ -287,7 +286,7 @@ class RedmineTarget:
 
     def texts(self, target_id: str) -> Texts:
         self.preflight()
-        issue = self.http.json(f"/issues/{target_id}.json", params={"include": "journals"})["issue"]
+        issue = self.api.json(f"/issues/{target_id}.json", params={"include": "journals"})["issue"]
         notes = [(str(j["id"]), j["notes"]) for j in issue.get("journals", []) if j.get("notes")]
         return Texts(issue.get("description") or "", notes)
 
@@ -299,17 +298,17 @@ class RedmineTarget:
         return f"!{written}" if written.startswith("#") else written
 
     def set_description(self, target_id: str, text: str) -> None:
-        self.http.send("PUT", f"/issues/{target_id}.json", json={"issue": {"description": text}})
+        self.api.send("PUT", f"/issues/{target_id}.json", json={"issue": {"description": text}})
 
     def edit_comment(self, target_id: str, handle: str, body: str) -> None:
         # Redmine 5 deletes a journal whose notes are set blank: never send one.
         if not body.strip():
             raise ValueError("a comment cannot be emptied")
-        self.http.send("PUT", f"/journals/{handle}.json", json={"journal": {"notes": body}})
+        self.api.send("PUT", f"/journals/{handle}.json", json={"journal": {"notes": body}})
 
     def add_comment(self, target_id: str, comment: dict[str, Any]) -> None:
         self.preflight()
-        self.http.send(
+        self.api.send(
             "PUT",
             f"/issues/{target_id}.json",
             json={"issue": {"notes": comment["body"]}},
@@ -323,15 +322,15 @@ class RedmineTarget:
     def add_link(self, target_id: str, kind: str, other_id: str) -> None:
         body = {"relation": {"issue_to_id": int(other_id), "relation_type": RELATION[kind]}}
         path = f"/issues/{target_id}/relations.json"
-        response = self.http.send("POST", path, json=body, idempotent=False, accept=(422,))
+        response = self.api.send("POST", path, json=body, idempotent=False, accept=(422,))
         # Redmine keeps one relation per pair of issues and refuses a second (422): when
         # it is this very link, added before, adding it again is a no-op.
         if response.status_code == 422 and (kind, other_id) not in self.links(target_id):
-            raise self.http.refusal("POST", path, response)
+            raise self.api.refusal("POST", path, response)
 
     def links(self, target_id: str) -> set[tuple[str, str]]:
         kinds = {v: k for k, v in RELATION.items()}
-        data = self.http.json(f"/issues/{target_id}/relations.json")
+        data = self.api.json(f"/issues/{target_id}/relations.json")
         return {
             (kinds[r["relation_type"]], str(r["issue_to_id"]))
             for r in data.get("relations", [])
@@ -339,13 +338,13 @@ class RedmineTarget:
         }
 
     def set_parent(self, target_id: str, parent_id: str) -> None:
-        self.http.send(
+        self.api.send(
             "PUT", f"/issues/{target_id}.json", json={"issue": {"parent_issue_id": int(parent_id)}}
         )
 
     def delete_ticket(self, target_id: str) -> None:
         self.preflight()
-        self.http.send("DELETE", f"/issues/{target_id}.json", accept=(404,))
+        self.api.send("DELETE", f"/issues/{target_id}.json", accept=(404,))
 
     def retire_ticket(self, target_id: str, origin: str) -> None:
         """Where deleting is not allowed: close, say why, and free the origin for a reload."""
@@ -358,7 +357,7 @@ class RedmineTarget:
         }
         if closed is not None:
             issue["status_id"] = closed
-        self.http.send(
+        self.api.send(
             "PUT",
             f"/issues/{target_id}.json",
             json={"issue": issue},
@@ -368,7 +367,7 @@ class RedmineTarget:
     # -- reads -----------------------------------------------------------
     def read_back(self, target_id: str) -> ReadBack:
         self.preflight()
-        issue = self.http.json(
+        issue = self.api.json(
             f"/issues/{target_id}.json",
             params={"include": "journals,attachments,watchers,relations"},
         )["issue"]
@@ -427,21 +426,16 @@ class RedmineTarget:
 
     def attachment_sha256(self, url: str) -> str:
         """Download an attachment (streamed) and hash it: the proof it arrived byte-identical."""
-        digest = hashlib.sha256()
         # Redmine builds content_url from the Host it was asked for (which a proxy may
         # change): only its path is trusted, always sent to the configured server.
         parts = urlsplit(url)
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        response = self.http.send("GET", path, stream=True)
-        for chunk in response.iter_content(1 << 16):
-            digest.update(chunk)
-        return digest.hexdigest()
+        return self.api.http.sha256(parts.path + (f"?{parts.query}" if parts.query else ""))
 
     def ticket_url(self, target_id: str) -> str:
         return f"{self.url}/issues/{target_id}"
 
     def close(self) -> None:
-        self.http.close()
+        self.api.close()
 
 
 def _attributes(payload: dict[str, Any]) -> dict[str, Any]:

@@ -28,13 +28,12 @@ from requests.adapters import HTTPAdapter
 from requests.auth import HTTPBasicAuth
 
 from migrator.errors import (
-    ConfigError,
     MigratorError,
     PermanentTargetError,
     SourceError,
     TargetError,
 )
-from migrator.http import HttpClient, RateGovernor
+from migrator.http import HttpClient, RateGovernor, base_url
 from migrator.secrets import Redactor, Secret
 from migrator.trackers.registry import Side
 
@@ -151,15 +150,8 @@ class RoundupApi:
         headers: Mapping[str, str] | None = None,
         fresh_connections: bool = False,
     ):
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ConfigError(
-                f"{url!r} is not an http(s) URL",
-                where=f"[{side}] url",
-                remedy='write the tracker URL, e.g. url = "https://bugs.example.com/demo/"',
-            )
-        self.address = url.rstrip("/") + "/"  # as messages name the tracker
-        self.name = parts.path.strip("/").rsplit("/", 1)[-1] or "roundup"
+        self.address = base_url(url, f"[{side}] url", "https://bugs.example.com/demo/") + "/"
+        self.name = urlsplit(url).path.strip("/").rsplit("/", 1)[-1] or "roundup"
         self.user = user
         self.side = side
         self.http = HttpClient(
@@ -170,6 +162,8 @@ class RoundupApi:
             attempts=attempts,
             timeout=timeout,
             governor=governor,
+            explain=self.refusal,
+            side=side,
         )
         # Credentials on the session, not in the headers the client's repr shows;
         # UTF-8, as Roundup decodes them (requests would send a str as Latin-1).
@@ -266,20 +260,7 @@ class RoundupApi:
     ) -> requests.Response:
         """A request with the client's retries, taking any answer below 400 and those in
         ``accept`` (a 412 to compute again, a 404 that means gone); any other is refused."""
-        try:
-            response = self.http.request(
-                method, path, ok=lambda r: True, idempotent=idempotent, **kwargs
-            )
-        except TargetError as exc:
-            if self.side == "target":
-                raise
-            # The client speaks of targets; here the tracker is a source.
-            raise SourceError(exc.message, where=exc.where, remedy=exc.remedy) from None
-        if response.status_code >= 400 and response.status_code not in accept:
-            error = self.refusal(method, path, response)
-            response.close()
-            raise error
-        return response
+        return self.http.send(method, path, accept=accept, idempotent=idempotent, **kwargs)
 
     def data(self, response: requests.Response) -> dict[str, Any]:
         """The ``data`` object of an answer."""

@@ -36,7 +36,6 @@ mailed about history.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator
@@ -692,13 +691,7 @@ class RoundupTarget:
         """
         path = urlsplit(url).path
         prefix = urlsplit(self.url).path
-        digest = hashlib.sha256()
-        with self.api.send(
-            "GET", path[len(prefix) :] if path.startswith(prefix) else path, stream=True
-        ) as r:
-            for chunk in r.iter_content(1 << 16):
-                digest.update(chunk)
-        return digest.hexdigest()
+        return self.api.http.sha256(path[len(prefix) :] if path.startswith(prefix) else path)
 
     def ticket_url(self, target_id: str) -> str:
         return f"{self.url}/{ISSUE}{target_id}"
