@@ -146,7 +146,7 @@ def _serve(instance: roundup_server.RoundupInstance) -> subprocess.Popen[bytes]:
     port = instance.url.rstrip("/").rsplit(":", 1)[1]
     cmd = [str(Path(sys.executable).parent / "roundup-server"), "-t", "thread"]
     cmd += ["-n", "127.0.0.1", "-p", port]
-    if os.geteuid() == 0:  # Roundup refuses to serve as root
+    if os.geteuid() == 0:  # Roundup refuses root unless told which user to be
         cmd += ["-u", roundup_server.SERVER_USER, "-g", roundup_server.SERVER_GROUP]
     cmd.append(f"{instance.name}={instance.directory}")
     with (instance.directory / "server.log").open("ab") as log:
