@@ -32,11 +32,14 @@ postgres: install ## Install PostgreSQL from Debian packages (needs root; stagin
 browser: install ## Install Chromium and a Japanese font (the HTML report is checked in a browser)
 	$(BIN)/python -m fixtures.browser install
 
-apis: install ## Fetch the pinned API descriptions the doubles of hosted trackers check requests against
+apis: install ## Fetch the pinned API descriptions (and Atlassian's ADF schema and transformer) tests check against
 	$(BIN)/python -m fixtures.apis.github fetch
+	$(BIN)/python -m fixtures.apis.adf fetch
+
+TEST_WORKERS ?= 2
 
 test: install redmine browser postgres apis ## Run the whole test suite against real Trac, Redmine, Roundup, PostgreSQL
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: install ## ruff and mypy
 	$(BIN)/ruff check migrator tests fixtures bench

@@ -275,6 +275,7 @@ class GitHubDouble:
         self.limit = rate_limit
         self.remaining = rate_limit
         self.reset_at = int(time.time()) + 3600
+        self.reset_after: int | None = None
         self.faults: list[Fault] = []
         self.violations: list[str] = []
         self.log: list[tuple[str, str, int]] = []  # (operationId or method path, status)
@@ -388,6 +389,8 @@ class GitHubDouble:
             self._violation(f"{where}: X-GitHub-Api-Version {version!r}")
             return GitHubError(400, f"API version {version} is not supported.").answer
         if self.remaining <= 0:
+            if self.reset_after is not None:  # the window starts with the first refusal
+                self.reset_at, self.reset_after = int(time.time()) + self.reset_after, None
             if time.time() < self.reset_at:
                 answer = GitHubError(403, "API rate limit exceeded for user ID 1.").answer
                 return answer
@@ -531,9 +534,11 @@ class GitHubDouble:
             self.violations.append(text)
 
     def exhaust_rate_limit(self, seconds: int = 1) -> None:
-        """The hourly budget is spent: requests are refused until ``seconds`` from now."""
+        """The hourly budget is spent: the next request is refused, and the budget comes
+        back ``seconds`` after that refusal (not after this call: a busy machine may take
+        longer than that to send it, and the refusal would never be seen)."""
         with self._lock:
-            self.remaining, self.reset_at = 0, int(time.time()) + seconds
+            self.remaining, self.reset_after = 0, seconds
 
     # -- representations ----------------------------------------------------
     @property
