@@ -55,12 +55,12 @@ RSS_BUDGET_MB = 50.0
 
 
 def run_migrator(url: str, workers: int, workdir: Path) -> dict[str, Any]:
-    from migrator.trackers.redmine.source import RedmineSource
     from migrator.extract import extract
     from migrator.progress import Silent
     from migrator.secrets import Secret
     from migrator.staging import Staging
     from migrator.staging.blobs import BlobStore
+    from migrator.trackers.redmine.source import RedmineSource
 
     staging = Staging(f"sqlite:///{workdir / 'staging.sqlite'}")
     source = RedmineSource(url, Secret(os.environ[KEY_ENV]), workers=workers)

@@ -23,7 +23,7 @@ Grammar::
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,18 +149,20 @@ class _Parser:
         return pred
 
     def expr(self) -> Predicate:
-        parts = [self.term()]
-        while self.peek("or"):
-            self.take()
-            parts.append(self.term())
-        return parts[0] if len(parts) == 1 else (lambda t: any(p(t) for p in parts))
+        return self._joined("or", self.term, any)
 
     def term(self) -> Predicate:
-        parts = [self.factor()]
-        while self.peek("and"):
+        return self._joined("and", self.factor, all)
+
+    def _joined(
+        self, word: str, part: Callable[[], Predicate], combine: Callable[[Iterator[bool]], bool]
+    ) -> Predicate:
+        """``part (word part)*``: one part as it is, several combined by ``any`` or ``all``."""
+        parts = [part()]
+        while self.peek(word):
             self.take()
-            parts.append(self.factor())
-        return parts[0] if len(parts) == 1 else (lambda t: all(p(t) for p in parts))
+            parts.append(part())
+        return parts[0] if len(parts) == 1 else (lambda t: combine(p(t) for p in parts))
 
     def value(self) -> str:
         t = self.take()

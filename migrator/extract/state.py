@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from migrator.errors import ConfigError, StagingError
+from migrator.errors import StagingError
 from migrator.model import iso, parse_iso
 from migrator.trackers import IdSet
 
@@ -199,16 +199,3 @@ def next_cursor(
         return None  # nothing seen, ever: the next extract reads everything
     starts = [t for t in (floor, seen - (finished - started) if seen else None) if t is not None]
     return Cursor(source, updated, max(starts) - MARGIN)
-
-
-def parse_since(text: str) -> datetime:
-    """``--since``: a date (midnight UTC) or an ISO time; a time without zone is UTC."""
-    value = text.strip()
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ConfigError(
-            f"--since {text!r} is not a date or an ISO time",
-            remedy="write e.g. --since 2024-05-01 or --since 2024-05-01T09:30:00+09:00",
-        ) from None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -41,7 +41,7 @@ from migrator.model import normalize_text
 from migrator.progress import Progress
 from migrator.staging import Staging
 from migrator.staging import schema as s
-from migrator.staging.store import now
+from migrator.staging.store import chunks, now
 from migrator.trackers.protocols import Target
 
 ls = s.load_state
@@ -107,7 +107,7 @@ def _seed_state(staging: Staging, plan_id: int, batch: str | None = None) -> int
     """
     planned = staging.planned_origins(plan_id)
     dangling = 0
-    for chunk in _chunks(staging.iter_planned(plan_id, batch=batch), 500):
+    for chunk in chunks(staging.iter_planned(plan_id, batch=batch), 500):
         links = {
             link.key: link
             for r in chunk
@@ -181,17 +181,6 @@ def _row(key: str, kind: str, ticket: str, seq: int, plan_id: int) -> dict[str, 
         plan_id=plan_id,
         updated_at=now(),
     )
-
-
-def _chunks(rows: Iterator[Any], n: int) -> Iterator[list[Any]]:
-    chunk: list[Any] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= n:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def _set(conn: Connection, key: str, **values: Any) -> None:
@@ -432,7 +421,7 @@ def load(
     rows = staging.iter_planned(plan.id, batch=batch)
     pool = ThreadPoolExecutor(workers, thread_name_prefix="load") if workers > 1 else None
     try:
-        for chunk in _chunks(rows, chunk_size):
+        for chunk in chunks(rows, chunk_size):
             with staging.begin() as conn:
                 states = {
                     r.key: r

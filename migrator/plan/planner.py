@@ -27,7 +27,7 @@ from migrator.model import Ticket
 from migrator.progress import Progress
 from migrator.staging import Staging
 from migrator.staging import schema as s
-from migrator.staging.store import now, payload_hash
+from migrator.staging.store import chunks, now, payload_hash
 
 CHUNK = 200  # tickets per unit of work sent to a planning process
 PARALLEL_FROM = 2000  # below this, starting processes costs more than it saves
@@ -128,7 +128,6 @@ def _results(staging: Staging, mapping: Mapping, workers: int) -> Iterator[_Resu
         for ticket in staging.iter_tickets():
             yield _plan_one(mapping, ticket)
         return
-    chunks = _chunks(staging.iter_canonical(), CHUNK)
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     with ProcessPoolExecutor(
         workers,
@@ -138,23 +137,12 @@ def _results(staging: Staging, mapping: Mapping, workers: int) -> Iterator[_Resu
     ) as pool:
         # A bounded window of chunks in flight keeps memory flat and the order stable.
         pending: deque[Future[list[_Result]]] = deque()
-        for chunk in chunks:
+        for chunk in chunks(staging.iter_canonical(), CHUNK):
             pending.append(pool.submit(_plan_chunk, chunk))
             if len(pending) >= 2 * workers:
                 yield from pending.popleft().result()
         while pending:
             yield from pending.popleft().result()
-
-
-def _chunks(items: Iterator[dict[str, Any]], n: int) -> Iterator[list[dict[str, Any]]]:
-    chunk: list[dict[str, Any]] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= n:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def plan(

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment
 from sqlalchemy import or_, select
 
 from migrator import __version__
@@ -25,6 +25,7 @@ from migrator.mapping.references import display_payload
 from migrator.plan.compare import find_plan, utc
 from migrator.staging import Staging
 from migrator.staging import schema as s
+from migrator.templating import environment
 
 FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".json": "json"}
 PREVIEW_CHARS = 20_000  # per text in a preview; the rest is counted, not shown
@@ -385,13 +386,7 @@ def _fence(text: str) -> str:
 
 
 def _env() -> Environment:
-    env = Environment(
-        loader=PackageLoader("migrator.plan", "templates"),
-        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    env = environment("migrator.plan")
     env.filters["md"] = _md
     env.filters["fence"] = _fence
     return env

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment
 from markupsafe import Markup, escape
 
 from migrator.errors import MigratorError
@@ -32,6 +32,7 @@ from migrator.reports.tables import (
     route,
     verdict,
 )
+from migrator.templating import environment
 
 BASE = "reconciliation"
 CSV_DIR = f"{BASE}-csv"
@@ -166,13 +167,7 @@ def write_md(data: dict[str, Any], labels: dict[str, str], lang: str, out: Path)
 
 
 def _env() -> Environment:
-    env = Environment(
-        loader=PackageLoader("migrator.reports", "templates"),
-        autoescape=select_autoescape(enabled_extensions=("html",), default=True),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    env = environment("migrator.reports")
     env.globals.update(show=show, cell_value=cell_value, is_flagged=is_flagged)
     env.filters["num"] = lambda n: "" if n is None else f"{n:,}"
     env.filters["code"] = code_spans

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from sqlalchemy import (
@@ -52,10 +53,19 @@ _SCHEMA_LOCK = 0x6D696772  # "migr"
 # Held by the one command that writes a migration's progress (extract, plan, load,
 # rollback) for as long as it runs.
 _WRITER_LOCK = 0x6D696773
+T = TypeVar("T")
 
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def chunks(rows: Iterable[T], n: int) -> Iterator[list[T]]:
+    """``rows`` in lists of ``n`` (the last one shorter): a stage reads staging as a
+    stream but works, and commits, a list at a time."""
+    rest = iter(rows)
+    while chunk := list(islice(rest, n)):
+        yield chunk
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

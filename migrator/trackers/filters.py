@@ -1,4 +1,4 @@
-"""The filters of one extract run (``--ids``, ``--project``), the same for every source.
+"""The filters of one extract run (``--since``, ``--ids``, ``--project``), alike for every source.
 
 Every source takes them in the same types, and a filter a source cannot apply
 is an error rather than silently ignored.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from migrator.errors import ConfigError
@@ -19,6 +19,19 @@ if TYPE_CHECKING:
     from migrator.staging.blobs import BlobStore
 
 _RANGE = re.compile(r"(\d+)\s*-\s*(\d+)")
+
+
+def parse_since(text: str) -> datetime:
+    """``--since``: a date (midnight UTC) or an ISO time; a time without zone is UTC."""
+    value = text.strip()
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(
+            f"--since {text!r} is not a date or an ISO time",
+            remedy="write e.g. --since 2024-05-01 or --since 2024-05-01T09:30:00+09:00",
+        ) from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +15,12 @@ from migrator.secrets import Secret, resolve_secret
 
 @dataclass(frozen=True)
 class Transport:
-    timeout: float
-    governor: RateGovernor
+    """How every request of one side reaches its server: :class:`~migrator.http.HttpClient`'s
+    settings that are not the tracker's own."""
+
+    timeout: float = 30.0
+    governor: RateGovernor | None = None  # shared by the load workers of one target
+    attempts: int = 5
 
 
 def transport(
@@ -35,23 +41,32 @@ def transport(
     return Transport(float(timeout), governor or RateGovernor(float(rate) if rate else None))
 
 
+def required(
+    section: Mapping[str, Any], key: str, side: str, what: str, example: str, note: str = ""
+) -> str:
+    """The value of a key a connector cannot do without, or the error saying what to write.
+
+    An empty value counts as missing.  ``what`` names the tracker in the message
+    ("Trac"); ``example`` is the value the remedy suggests, and a secret reference
+    (``$env:NAME``) is to be exported too.  ``note`` ends the remedy.
+    """
+    value = section.get(key)
+    if not isinstance(value, str) or not value:
+        export = " and export it" if example.startswith("$env:") else ""
+        raise ConfigError(
+            f"[{side}] {key} is required for a {what} {side}",
+            remedy=f'add {key} = "{example}" under [{side}]{export}{note}',
+        )
+    return value
+
+
 def login(section: dict[str, Any], base: Path, side: str, what: str) -> tuple[str, Secret]:
     """``user`` and ``password`` (a secret reference) of a tracker that logs in by password.
 
     ``side`` is "source" or "target"; ``what`` names the tracker in messages.
     """
-    user = section.get("user")
-    if not isinstance(user, str) or not user:
-        raise ConfigError(
-            f"[{side}] user is required for a {what} {side}",
-            remedy=f'add user = "LOGIN" under [{side}] (a user with the Admin role)',
-        )
-    ref = section.get("password")
-    if not isinstance(ref, str):
-        raise ConfigError(
-            f"[{side}] password is required for a {what} {side}",
-            remedy=f'add password = "$env:ROUNDUP_PASSWORD" under [{side}] and export it',
-        )
+    user = required(section, "user", side, what, "LOGIN", " (a user with the Admin role)")
+    ref = required(section, "password", side, what, "$env:ROUNDUP_PASSWORD")
     return user, resolve_secret(ref, base=base, key=f"[{side}] password")
 
 
@@ -71,3 +86,21 @@ class Keys:
     @property
     def names(self) -> frozenset[str]:
         return frozenset(self.meanings)
+
+    def refuse_unknown(self, section: Mapping[str, Any]) -> None:
+        """Refuse a key this side does not read: a misspelt key would be ignored silently."""
+        unknown = sorted(set(section) - self.names)
+        if not unknown:
+            return
+        known = sorted(self.names)
+        close = [
+            f"{match[0]} instead of {key}"
+            for key in unknown
+            if (match := get_close_matches(key, known, n=1))
+        ]
+        hint = f"did you mean {', '.join(close)}? " if close else ""
+        raise ConfigError(
+            f"unknown key(s) {', '.join(unknown)} in [{self.side}]",
+            where=f"[{self.side}]",
+            remedy=f"{hint}use only {', '.join(known)} (see {self.docs})",
+        )

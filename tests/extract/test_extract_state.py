@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from migrator.errors import ConfigError, StagingError
+from migrator.extract import parse_since
 from migrator.extract.extractor import activity, replaced_text
-from migrator.extract.state import MARGIN, Checkpoint, Cursor, Scope, next_cursor, parse_since
+from migrator.extract.state import MARGIN, Checkpoint, Cursor, Scope, next_cursor
 from migrator.model import Attachment, Comment, Ticket
 from migrator.trackers import IdSet
 

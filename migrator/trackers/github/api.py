@@ -18,8 +18,10 @@ import requests
 from requests.auth import AuthBase
 
 from migrator.errors import PermanentTargetError, TargetError
-from migrator.http import HttpClient, RateGovernor, base_url
-from migrator.secrets import Redactor, Secret
+from migrator.http import base_url
+from migrator.secrets import Secret
+from migrator.trackers.api import TrackerApi
+from migrator.trackers.settings import Transport
 
 API = "https://api.github.com"
 API_VERSION = "2022-11-28"  # the REST API version every request asks for
@@ -74,34 +76,18 @@ class _Token(AuthBase):
         return "_Token(***)"
 
 
-class GitHubApi:
+class GitHubApi(TrackerApi):
     """A session to one repository's API; ``base`` is the repository's path in it."""
 
-    def __init__(
-        self,
-        url: str,
-        repo: str,
-        token: Secret,
-        *,
-        attempts: int = 5,
-        timeout: float = 30.0,
-        governor: RateGovernor | None = None,
-    ):
+    def __init__(self, url: str, repo: str, token: Secret, net: Transport):
         owner, _, name = repo.partition("/")
         # Left out, it is GitHub's; a GitHub Enterprise Server's API is https://HOST/api/v3.
         self.url = base_url(url, "[target] url", "https://github.example.com/api/v3")
         self.repo = repo
         self.base = f"/repos/{quote(owner, safe='')}/{quote(name, safe='')}"
-        self.http = HttpClient(
-            self.url,
-            {"Accept": MEDIA, "X-GitHub-Api-Version": API_VERSION},
-            Redactor(token),
-            what=f"GitHub at {self.url}",
-            attempts=attempts,
-            timeout=timeout,
-            governor=governor,
-            throttled=throttled,
-            explain=self.error,
+        headers = {"Accept": MEDIA, "X-GitHub-Api-Version": API_VERSION}
+        super().__init__(
+            self.url, headers, token, net, what=f"GitHub at {self.url}", throttled=throttled
         )
         self.session = self.http.session
         self.session.auth = _Token(token)
@@ -109,24 +95,8 @@ class GitHubApi:
     def __repr__(self) -> str:
         return f"GitHubApi({self.url!r}, {self.repo!r})"
 
-    @property
-    def requests_sent(self) -> int:
-        return self.http.requests_sent
-
-    def send(
-        self,
-        method: str,
-        path: str,
-        *,
-        accept: tuple[int, ...] = (),
-        idempotent: bool = True,
-        **kwargs: Any,
-    ) -> requests.Response:
-        """An answer below 400, or one whose status is in ``accept``; any other is an error
-        that says what GitHub's refusal means for this repository."""
-        return self.http.send(method, path, accept=accept, idempotent=idempotent, **kwargs)
-
-    def error(self, method: str, path: str, response: requests.Response) -> TargetError:
+    def refusal(self, method: str, path: str, response: requests.Response) -> TargetError:
+        """What GitHub's refusal means for this repository and token."""
         status = response.status_code
         detail = self.http.redact(_message(response))
         if status == 401:
@@ -199,6 +169,3 @@ class GitHubApi:
                 remedy="set [target] url to the API address GitHub answers with",
             )
         return url[len(self.url) :]
-
-    def close(self) -> None:
-        self.session.close()

@@ -55,7 +55,7 @@ from migrator.trackers.github.body import (
     git_blob_sha,
 )
 from migrator.trackers.protocols import Capabilities, ReadBack, Texts
-from migrator.trackers.settings import transport
+from migrator.trackers.settings import Transport, required, transport
 
 BRANCH = "migrated-attachments"
 MAX_TEXT = 65536  # characters in an issue body or a comment
@@ -96,9 +96,7 @@ class GitHubTarget:
         timeout: float = 30.0,
         governor: RateGovernor | None = None,
     ):
-        self.api = GitHubApi(
-            url, repo, token, attempts=attempts, timeout=timeout, governor=governor
-        )
+        self.api = GitHubApi(url, repo, token, Transport(timeout, governor, attempts))
         self.url = self.api.url
         self.repo = repo
         self.owner, _, self.name = repo.partition("/")
@@ -230,7 +228,7 @@ class GitHubTarget:
                 accept=(422,),  # created meanwhile (another worker, an earlier attempt)
             )
             if response.status_code == 422 and "already_exists" not in response.text:
-                raise self.api.error("POST", f"{self._base}/labels", response)
+                raise self.api.refusal("POST", f"{self._base}/labels", response)
             response.close()
             self._labels.add(name)
         return name
@@ -245,7 +243,7 @@ class GitHubTarget:
                 self._milestones[title] = int(self.api.json(response)["number"])
             else:  # created meanwhile: read them again
                 if "already_exists" not in response.text:
-                    raise self.api.error("POST", f"{self._base}/milestones", response)
+                    raise self.api.refusal("POST", f"{self._base}/milestones", response)
                 self._milestones = {
                     str(m["title"]): int(m["number"])
                     for m in self.api.pages(f"{self._base}/milestones", {"state": "all"})
@@ -564,7 +562,7 @@ class GitHubTarget:
         )
         response.close()
         if response.status_code == 422 and ("blocks", other_id) not in self.links(target_id):
-            raise self.api.error("POST", f"{self._base}/issues/{other_id}/dependencies", response)
+            raise self.api.refusal("POST", f"{self._base}/issues/{other_id}/dependencies", response)
 
     def links(self, target_id: str) -> set[tuple[str, str]]:
         """The issues this one blocks."""
@@ -605,7 +603,7 @@ class GitHubTarget:
             response.status_code == 422
             and self._parent(self._issue(target_id), target_id) != parent_id
         ):
-            raise self.api.error("POST", f"{self._base}/issues/{parent_id}/sub_issues", response)
+            raise self.api.refusal("POST", f"{self._base}/issues/{parent_id}/sub_issues", response)
 
     # -- reads -----------------------------------------------------------
     def read_back(self, target_id: str) -> ReadBack:
@@ -723,12 +721,7 @@ def from_config(
             f"[target] repo must be the repository as owner/name, not {repo!r}",
             remedy='e.g. repo = "example/tracker"',
         )
-    ref = section.get("token")
-    if not isinstance(ref, str):
-        raise ConfigError(
-            "[target] token is required for a GitHub target",
-            remedy='add token = "$env:GITHUB_TOKEN" under [target] and export it',
-        )
+    ref = required(section, "token", "target", "GitHub", "$env:GITHUB_TOKEN")
     url = section.get("url", API)
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise ConfigError(

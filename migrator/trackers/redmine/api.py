@@ -11,7 +11,7 @@ write Redmine rejected, so the load goes on without it.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 import requests
@@ -21,11 +21,13 @@ from migrator.errors import (
     MigratorError,
     PermanentTargetError,
     SourceError,
-    TargetError,
 )
-from migrator.http import HttpClient, RateGovernor, base_url, server_message
-from migrator.secrets import Redactor, Secret
+from migrator.http import base_url, server_message
+from migrator.secrets import Secret
+from migrator.trackers.api import TrackerApi
+from migrator.trackers.filters import parse_since
 from migrator.trackers.registry import Side
+from migrator.trackers.settings import Transport
 
 PAGE = 100  # Redmine's largest page
 
@@ -58,78 +60,32 @@ def redmine_since(value: str) -> str:
 
     Redmine rejects offsets such as ``+00:00`` ("Updated is invalid").
     """
-    text = value.strip()
-    try:
-        if len(text) == 10:
-            return datetime.strptime(text, "%Y-%m-%d").strftime("%Y-%m-%d")
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ConfigError(
-            f"since {value!r} is not a date or an ISO time",
-            remedy="write 2024-05-01 or 2024-05-01T09:30:00Z",
-        ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    when = parse_since(value)
+    if len(value.strip()) == 10:  # a date stays a date: Redmine compares it as a day
+        return when.strftime("%Y-%m-%d")
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class RedmineApi:
+class RedmineApi(TrackerApi):
     """One HTTP session to a Redmine, for one side of the migration.
 
     A session is not shared between threads: the source gives each of its
     workers one of these.
     """
 
-    def __init__(
-        self,
-        url: str,
-        key: Secret,
-        *,
-        side: Side,
-        timeout: float = 30.0,
-        attempts: int = 5,
-        governor: RateGovernor | None = None,
-    ):
+    def __init__(self, url: str, key: Secret, net: Transport, *, side: Side):
         self.url = root(url, side)
         self.side = side
         self.what = f"Redmine at {self.url}"
-        self.redact = Redactor(key)
-        self.http = HttpClient(
-            self.url,
-            {"Accept": "application/json"},
-            self.redact,
-            what=self.what,
-            timeout=timeout,
-            attempts=attempts,
-            governor=governor,
-            explain=self.refusal,
-            side=side,
+        super().__init__(
+            self.url, {"Accept": "application/json"}, key, net, what=self.what, side=side
         )
+        self.redact = self.http.redact
         # On the session, not in the headers the client's repr shows.
         self.http.session.headers["X-Redmine-API-Key"] = key.reveal()
 
     def __repr__(self) -> str:
         return f"RedmineApi({self.url!r}, side={self.side!r})"
-
-    @property
-    def requests_sent(self) -> int:
-        return self.http.requests_sent
-
-    def send(
-        self,
-        method: str,
-        path: str,
-        *,
-        accept: tuple[int, ...] = (),
-        idempotent: bool = True,
-        **kwargs: Any,
-    ) -> requests.Response:
-        """A 2xx answer, or one whose status is in ``accept``; any other is this side's error.
-
-        Retries, timeouts and writes that may have been applied are the
-        client's (:class:`migrator.http.HttpClient`).
-        """
-        return self.http.send(method, path, accept=accept, idempotent=idempotent, **kwargs)
 
     def get_or_none(
         self, path: str, params: dict[str, Any] | None = None, *, stream: bool = False
@@ -157,7 +113,7 @@ class RedmineApi:
         except ValueError:
             data = None
         if not isinstance(data, dict):
-            raise self._error(
+            raise self.error(
                 f"{self.what} did not answer JSON to {method} {path}",
                 where=f"[{self.side}] url",
                 remedy="url must be the Redmine root, with the REST API enabled "
@@ -184,20 +140,20 @@ class RedmineApi:
         status = response.status_code
         detail = self.redact(server_message(response))
         if status == 401:
-            return self._error(
+            return self.error(
                 f"{self.what} rejected the API key (HTTP 401)",
                 where=f"[{self.side}] api_key",
                 remedy="check the API key (the one shown under My account > API access key) "
                 "and that the REST API is enabled (Administration > Settings > API)",
             )
         if status == 403:
-            return self._error(
+            return self.error(
                 f"{self.what} refused {method} {path} to this key's user (HTTP 403: {detail})",
                 where=f"[{self.side}] api_key",
                 remedy=FORBIDDEN[self.side],
             )
         if status == 404:
-            return self._error(
+            return self.error(
                 f"{self.what} has no {path} (HTTP 404)",
                 where="[source] url" if self.side == "source" else None,
                 remedy=MISSING[self.side],
@@ -217,10 +173,3 @@ class RedmineApi:
             f"{self.what} answered HTTP {status} to {method} {path}: {detail}",
             remedy="check the server's log; rerun `migrator extract` to resume",
         )
-
-    def _error(self, message: str, *, where: str | None, remedy: str) -> MigratorError:
-        kind = SourceError if self.side == "source" else TargetError
-        return kind(message, where=where, remedy=remedy)
-
-    def close(self) -> None:
-        self.http.session.close()

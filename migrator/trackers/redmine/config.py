@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from migrator.errors import ConfigError
 from migrator.secrets import Secret, resolve_secret
 from migrator.trackers.redmine.api import root
 from migrator.trackers.registry import Side
-from migrator.trackers.settings import Keys
+from migrator.trackers.settings import Keys, required
 
 SOURCE = Keys(
     "source",
@@ -47,10 +46,5 @@ KEY_VARIABLES = {"source": "OLD_REDMINE_KEY", "target": "REDMINE_API_KEY"}
 def reach(section: dict[str, Any], base: Path, side: Side) -> tuple[str, Secret]:
     """``url`` and ``api_key`` (resolved), which either side needs to reach its Redmine."""
     url = root(section.get("url"), side)
-    ref = section.get("api_key")
-    if not isinstance(ref, str) or not ref:
-        raise ConfigError(
-            f"[{side}] api_key is required for a Redmine {side}",
-            remedy=f'add api_key = "$env:{KEY_VARIABLES[side]}" under [{side}] and export it',
-        )
+    ref = required(section, "api_key", side, "Redmine", f"$env:{KEY_VARIABLES[side]}")
     return url, resolve_secret(ref, base=base, key=f"[{side}] api_key")

@@ -65,6 +65,7 @@ from migrator.trackers.filters import EVERYTHING, Filters, OnlyIds
 from migrator.trackers.protocols import Page
 from migrator.trackers.redmine.api import PAGE, RedmineApi, redmine_since, root
 from migrator.trackers.redmine.config import SOURCE, reach
+from migrator.trackers.settings import Transport
 
 T = TypeVar("T")
 
@@ -187,8 +188,7 @@ class RedmineSource:
         self.page_size = page_size
         self.warnings: list[str] = []  # things the user should know about this extract
         self._key = api_key
-        self._attempts = attempts
-        self._timeout = timeout
+        self._net = Transport(timeout, attempts=attempts)
         self._what = f"Redmine at {self.url}"
         # One HTTP session per concurrent user of the pool; reused across pages().
         self._clients: queue.LifoQueue[RedmineApi] = queue.LifoQueue()
@@ -220,9 +220,7 @@ class RedmineSource:
         try:
             client = self._clients.get_nowait()
         except queue.Empty:
-            client = RedmineApi(
-                self.url, self._key, side="source", timeout=self._timeout, attempts=self._attempts
-            )
+            client = RedmineApi(self.url, self._key, self._net, side="source")
             with self._lock:
                 self._all_clients.append(client)
         try:
@@ -759,13 +757,7 @@ def from_config(
     """
     if filters.project is not None:
         section = {**section, "project": filters.project}
-    unknown = sorted(set(section) - SOURCE.names)
-    if unknown:
-        raise ConfigError(
-            f"unknown key(s) {', '.join(unknown)} in [source]",
-            where="[source]",
-            remedy=f"use only {', '.join(sorted(SOURCE.names))} (see {SOURCE.docs})",
-        )
+    SOURCE.refuse_unknown(section)
     url, key = reach(section, base, "source")
     workers = section.get("workers", DEFAULT_WORKERS)
     if not isinstance(workers, int) or isinstance(workers, bool):

@@ -22,7 +22,7 @@ from migrator.staging.blobs import BlobStore
 from migrator.trackers.protocols import Capabilities, ReadBack, Texts
 from migrator.trackers.redmine.api import RedmineApi
 from migrator.trackers.redmine.config import reach
-from migrator.trackers.settings import transport
+from migrator.trackers.settings import Transport, transport
 
 # Redmine's relation types for the model's forward link kinds.
 RELATION = {
@@ -47,7 +47,7 @@ class RedmineTarget:
         timeout: float = 30.0,
         governor: RateGovernor | None = None,
     ):
-        self.api = RedmineApi(url, api_key, side="target", timeout=timeout, governor=governor)
+        self.api = RedmineApi(url, api_key, Transport(timeout, governor), side="target")
         self.url = self.api.url
         self.blobs = blobs
         self._legacy = legacy_field

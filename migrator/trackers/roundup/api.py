@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,9 +33,11 @@ from migrator.errors import (
     SourceError,
     TargetError,
 )
-from migrator.http import HttpClient, RateGovernor, base_url
-from migrator.secrets import Redactor, Secret
+from migrator.http import base_url
+from migrator.secrets import Secret
+from migrator.trackers.api import TrackerApi
 from migrator.trackers.registry import Side
+from migrator.trackers.settings import Transport
 
 # What REST answers for message content that is not UTF-8, instead of the content.
 NOT_TEXT = re.compile(r"^(msg|file)\d+ is not text, retrieve using binary_content property")
@@ -127,7 +129,7 @@ class FreshConnections(HTTPAdapter):
         return super().send(request, *args, **kwargs)
 
 
-class RoundupApi:
+class RoundupApi(TrackerApi):
     """One Roundup tracker's REST API, logged in as one user, for one side of a migration.
 
     ``side`` ("source" or "target") picks the errors raised and the section
@@ -142,11 +144,9 @@ class RoundupApi:
         url: str,
         user: str,
         password: Secret,
+        net: Transport,
         *,
         side: Side,
-        attempts: int = 5,
-        timeout: float = 30.0,
-        governor: RateGovernor | None = None,
         headers: Mapping[str, str] | None = None,
         fresh_connections: bool = False,
     ):
@@ -154,15 +154,12 @@ class RoundupApi:
         self.name = urlsplit(url).path.strip("/").rsplit("/", 1)[-1] or "roundup"
         self.user = user
         self.side = side
-        self.http = HttpClient(
+        super().__init__(
             self.address,
             dict(headers or {}),
-            Redactor(password),
+            password,
+            net,
             what=f"Roundup at {self.address}",
-            attempts=attempts,
-            timeout=timeout,
-            governor=governor,
-            explain=self.refusal,
             side=side,
         )
         # Credentials on the session, not in the headers the client's repr shows;
@@ -174,16 +171,6 @@ class RoundupApi:
         if fresh_connections:
             for scheme in ("http://", "https://"):
                 self.http.session.mount(scheme, FreshConnections())
-
-    @property
-    def requests_sent(self) -> int:
-        return self.http.requests_sent
-
-    def error(self, message: str, *, remedy: str) -> SourceError | TargetError:
-        """This side's error: the tracker could not be read (source) or written (target)."""
-        if self.side == "source":
-            return SourceError(message, remedy=remedy)
-        return TargetError(message, remedy=remedy)
 
     def _refuse_lockout(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         """Turn Roundup's failed-login lock into an error the client does not retry.
@@ -248,19 +235,6 @@ class RoundupApi:
             remedy="fix the mapping or the tracker's schema for this ticket, then "
             "`migrator load --retry-failed`",
         )
-
-    def send(
-        self,
-        method: str,
-        path: str,
-        *,
-        accept: Collection[int] = (),
-        idempotent: bool = True,
-        **kwargs: Any,
-    ) -> requests.Response:
-        """A request with the client's retries, taking any answer below 400 and those in
-        ``accept`` (a 412 to compute again, a 404 that means gone); any other is refused."""
-        return self.http.send(method, path, accept=accept, idempotent=idempotent, **kwargs)
 
     def data(self, response: requests.Response) -> dict[str, Any]:
         """The ``data`` object of an answer."""
@@ -327,6 +301,3 @@ class RoundupApi:
             "collection", []
         )
         return items
-
-    def close(self) -> None:
-        self.http.session.close()

@@ -51,7 +51,7 @@ from migrator.trackers.roundup.api import (
     link_ids,
 )
 from migrator.trackers.roundup.history import Journal
-from migrator.trackers.settings import login
+from migrator.trackers.settings import Transport, login, required
 
 PAGE_SIZE = 100
 ID_PAGE = 1000  # ids listed per request; listing formats nothing, so pages can be big
@@ -183,7 +183,7 @@ class RoundupSource:
                 f"--ids {ids}: Roundup issue ids are numbers",
                 remedy="write numbers and ranges, e.g. --ids 1,2,5-9",
             )
-        self.api = RoundupApi(url, user, password, side="source", attempts=attempts)
+        self.api = RoundupApi(url, user, password, Transport(attempts=attempts), side="source")
         self.http = self.api.http
         self.url = self.api.address
         self.user = user
@@ -421,12 +421,9 @@ def from_config(
     and optionally tracker_dir (for history), name (origin prefix), closed_statuses."""
     if filters.project is not None:
         raise no_projects("Roundup", filters.project)
-    url = section.get("url")
-    if not isinstance(url, str) or not url:
-        raise ConfigError(
-            "[source] url is required for a Roundup source",
-            remedy='add url = "https://HOST/NAME/" (the tracker\'s address) under [source]',
-        )
+    url = required(
+        section, "url", "source", "Roundup", "https://HOST/NAME/", " (the tracker's address)"
+    )
     user, password = login(section, base, "source", "Roundup")
     tracker_dir = None
     if section.get("tracker_dir"):

@@ -53,7 +53,7 @@ from migrator.secrets import Secret
 from migrator.staging.blobs import BlobStore
 from migrator.trackers.protocols import Capabilities, ReadBack, Texts
 from migrator.trackers.roundup.api import NOT_TEXT, RoundupApi, label_of, link_ids
-from migrator.trackers.settings import login, transport
+from migrator.trackers.settings import Transport, login, transport
 
 ISSUE = "issue"  # the class every ticket becomes, and so the only "tracker" a plan may name
 LEGACY_PROPERTY = "legacy_id"
@@ -145,10 +145,8 @@ class RoundupTarget:
             url,
             user,
             password,
+            Transport(timeout, governor, attempts),
             side="target",
-            attempts=attempts,
-            timeout=timeout,
-            governor=governor,
             headers={"X-Requested-With": "migrator"},  # Roundup refuses writes without it
             fresh_connections=True,
         )

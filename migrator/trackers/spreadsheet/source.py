@@ -131,65 +131,97 @@ def _check_required(columns: Mapping[str, str], required: tuple[str, ...], secti
 
 
 class SpreadsheetSource:
-    """What a CSV file and an Excel sheet share: rows to tickets, comments, paging."""
+    """What a CSV file and an Excel sheet share: rows to tickets, comments, paging.
+
+    A subclass only opens its file: the ticket table (:meth:`_table`) and, in a
+    workbook, a sheet of comments (:meth:`_comments_sheet`).  ``sheet`` and
+    ``comments_sheet`` name sheets, so a CSV file reads its tickets from the file
+    itself and its comments from ``comments_file`` only.
+    """
 
     kind = "spreadsheet"
-    _workbooks: list[Workbook]  # set first by the subclass, so close() works on any error
 
     def __init__(
         self,
-        table: Table,
+        path: Path,
         columns: Mapping[str, str],
         *,
-        name: str | None,
-        comments: Table | None,
-        comment_columns: Mapping[str, str] | None,
-        timezone: str,
-        markup: str,
-        page_size: int,
+        name: str | None = None,
+        sheet: str | None = None,
+        header_row: int = 1,
+        encoding: str = "auto",
+        delimiter: str = ",",
+        comments_file: Path | None = None,
+        comments_sheet: str | None = None,
+        comment_columns: Mapping[str, str] | None = None,
+        timezone: str = "UTC",
+        markup: str = "plain",
+        page_size: int = PAGE_SIZE,
         since: datetime | None = None,
         ids: IdSet | None = None,
     ) -> None:
-        _check_required(columns, REQUIRED_FIELDS, "source.columns")
-        self.since = since
-        self.ids = ids
+        require_file(path, "file")
+        self._workbooks: list[Workbook] = []  # what close() closes, after any error below too
         try:
-            self.tz: tzinfo = UTC if timezone.upper() == "UTC" else ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(
-                f"unknown time zone {timezone!r}",
-                where="[source]",
-                remedy='use an IANA name such as "Asia/Tokyo", "Europe/Berlin" or "UTC"',
-            ) from None
-        self.table = table
-        self.name = name or table.path.stem
-        self.warnings: list[str] = []  # the Source protocol; a spreadsheet has nothing partial
-        self.markup = markup
-        self.page_size = page_size
-        self.index = _indexes(table, columns, TICKET_FIELDS, "source.columns")
-        mapped = set(self.index.values())
-        self.unmapped = [(i, h) for i, h in enumerate(table.headers) if i not in mapped]
-        self.comments = comments
-        self.comment_index: dict[str, int] = {}
-        if comments is not None:
-            if comment_columns is None:
+            table = self._table(path, sheet, header_row, encoding, delimiter)
+            comments = (
+                comment_table(comments_file, comments_sheet, encoding, delimiter, self._workbooks)
+                if comments_file is not None
+                else self._comments_sheet(table, comments_sheet)
+            )
+            _check_required(columns, REQUIRED_FIELDS, "source.columns")
+            self.since = since
+            self.ids = ids
+            try:
+                self.tz: tzinfo = UTC if timezone.upper() == "UTC" else ZoneInfo(timezone)
+            except (ZoneInfoNotFoundError, ValueError):
                 raise ConfigError(
-                    "comments are configured but [source.comment_columns] is missing",
+                    f"unknown time zone {timezone!r}",
                     where="[source]",
-                    remedy="add [source.comment_columns] with ticket, body and optionally "
-                    "author, time and id",
+                    remedy='use an IANA name such as "Asia/Tokyo", "Europe/Berlin" or "UTC"',
+                ) from None
+            self.table = table
+            self.name = name or table.path.stem
+            self.warnings: list[str] = []  # the Source protocol; a spreadsheet has nothing partial
+            self.markup = markup
+            self.page_size = page_size
+            self.index = _indexes(table, columns, TICKET_FIELDS, "source.columns")
+            mapped = set(self.index.values())
+            self.unmapped = [(i, h) for i, h in enumerate(table.headers) if i not in mapped]
+            self.comments = comments
+            self.comment_index: dict[str, int] = {}
+            if comments is not None:
+                if comment_columns is None:
+                    raise ConfigError(
+                        "comments are configured but [source.comment_columns] is missing",
+                        where="[source]",
+                        remedy="add [source.comment_columns] with ticket, body and optionally "
+                        "author, time and id",
+                    )
+                _check_required(comment_columns, REQUIRED_COMMENT_FIELDS, "source.comment_columns")
+                self.comment_index = _indexes(
+                    comments, comment_columns, COMMENT_FIELDS, "source.comment_columns"
                 )
-            _check_required(comment_columns, REQUIRED_COMMENT_FIELDS, "source.comment_columns")
-            self.comment_index = _indexes(
-                comments, comment_columns, COMMENT_FIELDS, "source.comment_columns"
-            )
-        elif comment_columns is not None:
-            raise ConfigError(
-                "[source.comment_columns] is set but no comments_file or comments_sheet",
-                where="[source]",
-                remedy="add comments_file (or comments_sheet for a workbook), or remove "
-                "[source.comment_columns]",
-            )
+            elif comment_columns is not None:
+                raise ConfigError(
+                    "[source.comment_columns] is set but no comments_file or comments_sheet",
+                    where="[source]",
+                    remedy="add comments_file (or comments_sheet for a workbook), or remove "
+                    "[source.comment_columns]",
+                )
+        except BaseException:
+            self.close()
+            raise
+
+    def _table(
+        self, path: Path, sheet: str | None, header_row: int, encoding: str, delimiter: str
+    ) -> Table:
+        """The ticket table of the file at ``path``."""
+        raise NotImplementedError
+
+    def _comments_sheet(self, table: Table, sheet: str | None) -> Table | None:
+        """Comments on a sheet of the tickets' own file: only a workbook has sheets."""
+        return None
 
     # -- protocol
 
@@ -398,50 +430,12 @@ class CsvSource(SpreadsheetSource):
 
     kind = "csv"
 
-    def __init__(
-        self,
-        path: Path,
-        columns: Mapping[str, str],
-        *,
-        name: str | None = None,
-        encoding: str = "auto",
-        delimiter: str = ",",
-        header_row: int = 1,
-        comments_file: Path | None = None,
-        comments_sheet: str | None = None,
-        comment_columns: Mapping[str, str] | None = None,
-        timezone: str = "UTC",
-        markup: str = "plain",
-        page_size: int = PAGE_SIZE,
-        since: datetime | None = None,
-        ids: IdSet | None = None,
-    ) -> None:
-        require_file(path, "file")
-        self._workbooks: list[Workbook] = []
-        table = CsvTable(
+    def _table(
+        self, path: Path, sheet: str | None, header_row: int, encoding: str, delimiter: str
+    ) -> Table:
+        return CsvTable(
             path, path.name, encoding=encoding, delimiter=delimiter, header_row=header_row
         )
-        try:
-            comments = (
-                comment_table(comments_file, comments_sheet, encoding, delimiter, self._workbooks)
-                if comments_file is not None
-                else None
-            )
-            super().__init__(
-                table,
-                columns,
-                name=name,
-                comments=comments,
-                comment_columns=comment_columns,
-                timezone=timezone,
-                markup=markup,
-                page_size=page_size,
-                since=since,
-                ids=ids,
-            )
-        except BaseException:
-            self.close()
-            raise
 
 
 class XlsxSource(SpreadsheetSource):
@@ -449,52 +443,16 @@ class XlsxSource(SpreadsheetSource):
 
     kind = "xlsx"
 
-    def __init__(
-        self,
-        path: Path,
-        columns: Mapping[str, str],
-        *,
-        name: str | None = None,
-        sheet: str | None = None,
-        header_row: int = 1,
-        comments_sheet: str | None = None,
-        comments_file: Path | None = None,
-        comment_columns: Mapping[str, str] | None = None,
-        encoding: str = "auto",
-        delimiter: str = ",",
-        timezone: str = "UTC",
-        markup: str = "plain",
-        page_size: int = PAGE_SIZE,
-        since: datetime | None = None,
-        ids: IdSet | None = None,
-    ) -> None:
-        require_file(path, "file")
-        workbook = open_workbook(path, path.name)
-        self._workbooks = [workbook]
-        try:
-            table = XlsxTable(workbook, path, path.name, sheet=sheet, header_row=header_row)
-            comments: Table | None = None
-            if comments_file is not None:
-                comments = comment_table(
-                    comments_file, comments_sheet, encoding, delimiter, self._workbooks
-                )
-            elif comments_sheet is not None:
-                comments = XlsxTable(workbook, path, path.name, sheet=comments_sheet, header_row=1)
-            super().__init__(
-                table,
-                columns,
-                name=name,
-                comments=comments,
-                comment_columns=comment_columns,
-                timezone=timezone,
-                markup=markup,
-                page_size=page_size,
-                since=since,
-                ids=ids,
-            )
-        except BaseException:
-            self.close()
-            raise
+    def _table(
+        self, path: Path, sheet: str | None, header_row: int, encoding: str, delimiter: str
+    ) -> Table:
+        self._workbooks.append(open_workbook(path, path.name))
+        return XlsxTable(self._workbooks[0], path, path.name, sheet=sheet, header_row=header_row)
+
+    def _comments_sheet(self, table: Table, sheet: str | None) -> Table | None:
+        if sheet is None:
+            return None
+        return XlsxTable(self._workbooks[0], table.path, table.path.name, sheet=sheet, header_row=1)
 
 
 # --------------------------------------------------------------------------- config
@@ -536,13 +494,7 @@ def from_config(
     """
     if filters.project is not None:
         raise no_projects("spreadsheet", filters.project)
-    unknown = sorted(set(section) - SOURCE.names)
-    if unknown:
-        raise ConfigError(
-            f"unknown key(s) {', '.join(unknown)} in [source]",
-            where="[source]",
-            remedy=f"use only {', '.join(sorted(SOURCE.names))} (see docs/sources/spreadsheet.md)",
-        )
+    SOURCE.refuse_unknown(section)
     kind = section.get("type")
     if kind not in ("csv", "xlsx"):
         raise ConfigError(

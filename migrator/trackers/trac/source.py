@@ -14,13 +14,13 @@ import hashlib
 import mimetypes
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Engine, bindparam, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, Result, bindparam, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -29,6 +29,7 @@ from migrator.model import Attachment, Change, Comment, Link, Ticket, iso
 from migrator.staging.blobs import BlobStore
 from migrator.trackers.filters import EVERYTHING, Filters, IdSet
 from migrator.trackers.protocols import Page
+from migrator.trackers.settings import required
 
 # Trac 0.12 (database_version 26) moved times to microseconds; older is unsupported.
 MIN_DB_VERSION = 26
@@ -57,6 +58,11 @@ def _us(t: datetime) -> int:
 
 def _split(value: str | None) -> list[str]:
     return [v for v in re.split(r"[,\s]+", value or "") if v]
+
+
+def _for_ids(conn: Connection, sql: str, ids: Sequence[object]) -> Result[*tuple[Any, ...]]:
+    """Run ``sql``, whose ``IN :ids`` stands for the list ``ids``, one parameter per id."""
+    return conn.execute(text(sql).bindparams(bindparam("ids", expanding=True)), {"ids": ids})
 
 
 def _replace_bad_utf8(dbapi_conn: Any, _record: Any) -> None:
@@ -225,11 +231,8 @@ class TracSource:
         for start in range(0, len(todo), self.page_size):
             chunk = todo[start : start + self.page_size]
             with self.engine.connect() as conn:
-                rows = conn.execute(
-                    text(
-                        f"SELECT {TICKET_COLUMNS} FROM ticket WHERE id IN :ids ORDER BY id"
-                    ).bindparams(bindparam("ids", expanding=True)),
-                    {"ids": chunk},
+                rows = _for_ids(
+                    conn, f"SELECT {TICKET_COLUMNS} FROM ticket WHERE id IN :ids ORDER BY id", chunk
                 ).mappings()
                 items = self._items(conn, list(rows), blobs)
             # The checkpoint is the chunk's last id even if that ticket was deleted meanwhile.
@@ -260,30 +263,27 @@ class TracSource:
         if not ticket_ids:
             return []
         custom: dict[int, dict[str, str]] = defaultdict(dict)
-        for t, name, value in conn.execute(
-            text(
-                "SELECT ticket, name, value FROM ticket_custom "
-                "WHERE ticket IN :ids ORDER BY ticket, name"
-            ).bindparams(bindparam("ids", expanding=True)),
-            {"ids": ticket_ids},
+        for t, name, value in _for_ids(
+            conn,
+            "SELECT ticket, name, value FROM ticket_custom "
+            "WHERE ticket IN :ids ORDER BY ticket, name",
+            ticket_ids,
         ):
             custom[t][name] = value
         changes: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for ch in conn.execute(
-            text(
-                "SELECT ticket, time, author, field, oldvalue, newvalue FROM ticket_change "
-                "WHERE ticket IN :ids ORDER BY ticket, time, field"
-            ).bindparams(bindparam("ids", expanding=True)),
-            {"ids": ticket_ids},
+        for ch in _for_ids(
+            conn,
+            "SELECT ticket, time, author, field, oldvalue, newvalue FROM ticket_change "
+            "WHERE ticket IN :ids ORDER BY ticket, time, field",
+            ticket_ids,
         ).mappings():
             changes[ch["ticket"]].append(dict(ch))
         files: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for att in conn.execute(
-            text(
-                "SELECT id, filename, size, time, description, author FROM attachment "
-                "WHERE type = 'ticket' AND id IN :ids ORDER BY id, time, filename"
-            ).bindparams(bindparam("ids", expanding=True)),
-            {"ids": [str(i) for i in ticket_ids]},
+        for att in _for_ids(
+            conn,
+            "SELECT id, filename, size, time, description, author FROM attachment "
+            "WHERE type = 'ticket' AND id IN :ids ORDER BY id, time, filename",
+            [str(i) for i in ticket_ids],  # attachment.id is text: it names any resource
         ).mappings():
             files[int(att["id"])].append(dict(att))
         links = self._links(conn, ticket_ids)
@@ -319,23 +319,21 @@ class TracSource:
         """
         out: dict[int, list[tuple[str, int]]] = defaultdict(list)
         if "mastertickets" in self._tables:
-            for source, dest in conn.execute(
-                text(
-                    "SELECT source, dest FROM mastertickets "
-                    "WHERE source IN :ids OR dest IN :ids ORDER BY source, dest"
-                ).bindparams(bindparam("ids", expanding=True)),
-                {"ids": ticket_ids},
+            for source, dest in _for_ids(
+                conn,
+                "SELECT source, dest FROM mastertickets "
+                "WHERE source IN :ids OR dest IN :ids ORDER BY source, dest",
+                ticket_ids,
             ):
                 if source in ticket_ids:
                     out[source].append(("blocked-by", int(dest)))
                 if dest in ticket_ids:
                     out[dest].append(("blocks", int(source)))
         if "subtickets" in self._tables:
-            for parent, child in conn.execute(
-                text(
-                    "SELECT parent, child FROM subtickets WHERE child IN :ids ORDER BY child"
-                ).bindparams(bindparam("ids", expanding=True)),
-                {"ids": ticket_ids},
+            for parent, child in _for_ids(
+                conn,
+                "SELECT parent, child FROM subtickets WHERE child IN :ids ORDER BY child",
+                ticket_ids,
             ):
                 out[int(child)].append(("parent", int(parent)))
         return out
@@ -419,12 +417,7 @@ def from_config(
 ) -> TracSource:
     """``[source]`` with ``type = "trac"``: env, and optionally name (the project and
     origin prefix) and page_size (tickets per committed page)."""
-    env = section.get("env")
-    if not isinstance(env, str):
-        raise ConfigError(
-            "[source] env is required for a Trac source",
-            remedy='add env = "path/to/trac/env" under [source]',
-        )
+    env = required(section, "env", "source", "Trac", "path/to/trac/env")
     page_size = section.get("page_size", PAGE_SIZE)
     if not isinstance(page_size, int) or isinstance(page_size, bool) or page_size < 1:
         raise ConfigError(
