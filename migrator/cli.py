@@ -637,3 +637,89 @@ def status(config_path: Path, as_json: bool) -> None:
         click.echo(json.dumps(data, ensure_ascii=False, sort_keys=True))
     else:
         click.echo("\n".join(status_lines(data)))
+
+
+@main.command()
+@config_option
+@click.option(
+    "--freeze",
+    required=True,
+    metavar="DATE",
+    help="The day the old tracker becomes read-only (YYYY-MM-DD).",
+)
+@click.option("--start", metavar="DATE", help="The first working day (default: today).")
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(["md", "xlsx", "ics"]),
+    help="Markdown, Excel, iCalendar (repeat; default: all three).",
+)
+@click.option("--lang", type=click.Choice(["en", "ja"]), default="en", show_default=True)
+@click.option(
+    "--hours-per-day",
+    type=float,
+    default=8.0,
+    show_default=True,
+    help="How many hours a working day the target may be loaded.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+    help="Folder for schedule-LANG.{md,xlsx,ics}.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the schedule as one JSON object.")
+@handle_errors
+def schedule(
+    config_path: Path,
+    freeze: str,
+    start: str | None,
+    formats: tuple[str, ...],
+    lang: str,
+    hours_per_day: float,
+    out: Path,
+    as_json: bool,
+) -> None:
+    """Draw up the master schedule up to a freeze date, at the pilot's measured pace.
+
+    Phases (preparation, pilot, batches, weekly delta syncs, freeze and cut-over,
+    verification, sign-off) on working days, from the staged batches and the
+    rate earlier loads measured ([target] rate_limit or an assumed rate before
+    the pilot, said as such).  Says how sure it is: the spread of the measured
+    rates gives the earliest and latest end of the batches.
+
+    \b
+    Example:
+      migrator schedule --freeze 2027-03-01 --lang ja
+    """
+    from datetime import date
+
+    from migrator.schedule import make_schedule, to_markdown, write
+
+    def day(value: str, option: str) -> date:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise click.BadParameter(
+                f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option
+            ) from None
+
+    config, staging = _open(config_path)
+    rate = config.target.get("rate_limit")
+    result = make_schedule(
+        staging,
+        day(freeze, "--freeze"),
+        start=day(start, "--start") if start else None,
+        lang=lang,
+        hours_per_day=hours_per_day,
+        rate_limit=float(rate) if isinstance(rate, int | float) else None,
+    )
+    written = write(result, config.resolve(str(out)), formats or ("md", "xlsx", "ics"))
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+        return
+    click.echo(to_markdown(result), nl=False)
+    for path in written:
+        click.echo(f"wrote {path}")
