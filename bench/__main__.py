@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 
-from bench import plan, staging, trac_pipeline
+from bench import markup, plan, staging, trac_pipeline
 
 
 def main() -> int:
     args = sys.argv[1:]
     quick = "--quick" in args
+    markup.main(["--no-pandoc"] if quick else [])
     trac_pipeline.main(["--sizes", "1000,10000" if quick else "1000,10000,50000"])
     plan.main(["--sizes", "10000" if quick else "10000,100000"])
     staging.main(["--sizes", "10000" if quick else "10000,100000"])

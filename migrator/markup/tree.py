@@ -1,9 +1,10 @@
 """The document tree every reader builds and every writer walks.
 
 A small pandoc-like model: inlines (text, styled runs, code, links, images,
-hard breaks) inside blocks (paragraphs, headings, code blocks, lists, quotes,
-tables, definition lists, rules).  It holds only what survives between the
-trackers' markups; what a syntax has beyond it is kept literal by its reader.
+hard breaks, mentions, attachment links, abbreviations) inside blocks
+(paragraphs, headings, code blocks, lists, quotes, tables, definition lists,
+rules, comments).  It holds only what survives between the trackers'
+markups; what a syntax has beyond it is kept literal by its reader.
 """
 
 from __future__ import annotations
@@ -29,12 +30,37 @@ class Code:
 class Link:
     url: str
     children: list[Inline]  # empty: the URL is its own label
+    title: str = ""  # shown on hover, where the target has titles
+
+
+@dataclass(slots=True)
+class Abbr:
+    """An abbreviation with its expansion (Textile's ``ABC(Always Be Closing)``)."""
+
+    text: str
+    title: str
 
 
 @dataclass(slots=True)
 class Image:
     src: str
     alt: str = ""
+
+
+@dataclass(slots=True)
+class Mention:
+    """A person named in the text (Jira's ``[~login]``); written as the target names people."""
+
+    login: str
+    written: str  # the source's spelling, kept when the login has no counterpart
+
+
+@dataclass(slots=True)
+class Attachment:
+    """A link to a file attached to the ticket (Jira's ``[^name]``)."""
+
+    name: str
+    written: str  # the source's spelling, kept when the attachment's new place is unknown
 
 
 class Break:
@@ -45,7 +71,7 @@ class Break:
 
 BREAK: Final = Break()
 
-Inline = str | Styled | Code | Link | Image | Break
+Inline = str | Styled | Code | Link | Image | Break | Mention | Attachment | Abbr
 
 
 @dataclass(slots=True)
@@ -100,10 +126,29 @@ class Rule:
 
 RULE: Final = Rule()
 
-Block = Para | Heading | CodeBlock | ListBlock | Quote | Table | DefList | Rule
+
+@dataclass(slots=True)
+class Comment:
+    """Text meant for editors only (Trac's ``{{{#!comment}}}``), kept as written.
+
+    Writers hide it where the target can (an HTML comment in Markdown) and
+    show it as a literal block where it cannot: no text is dropped.
+    """
+
+    text: str
+
+
+Block = Para | Heading | CodeBlock | ListBlock | Quote | Table | DefList | Rule | Comment
 
 
 # --------------------------------------------------------------------------- helpers for readers
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a reader may need besides the text: where the old tracker was."""
+
+    old_url: str | None = None  # e.g. https://trac.example.org/project, without a trailing /
 
 
 def literal(text: str, what: str, warnings: list[str]) -> CodeBlock:

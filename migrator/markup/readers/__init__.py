@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
-from migrator.markup.readers import jira, markdown, plain, textile, trac
-from migrator.markup.tree import Block
+from migrator.markup.readers import adf, jira, markdown, plain, textile, trac
+from migrator.markup.tree import Block, Context
 
-READERS: Final[dict[str, Callable[[str, list[str]], list[Block]]]] = {
+READERS: Final[dict[str, Callable[[str, list[str], Context], list[Block]]]] = {
     "trac": trac.read,
     "plain": plain.read,
     "markdown": markdown.read,
     "textile": textile.read,
     "jira": jira.read,
+    "adf": adf.read,
 }

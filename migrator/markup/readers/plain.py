@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
-from migrator.markup.tree import Block, CodeBlock, Para
+from migrator.markup.tree import Block, CodeBlock, Context, Para
 
 _INDENTED = re.compile(r"(?: {4}|\t)")
 
 
-def read(text: str, warnings: list[str]) -> list[Block]:
+def read(text: str, warnings: list[str], context: Context) -> list[Block]:
     """Paragraphs as written; runs of indented lines (logs, tracebacks) stay preformatted."""
     blocks: list[Block] = []
     for chunk in re.split(r"\n[ \t]*\n", text.strip("\n")):

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
+from migrator.markup.readers.html import read_html
 from migrator.markup.tree import (
     BREAK,
     RULE,
@@ -18,6 +19,8 @@ from migrator.markup.tree import (
     Cell,
     Code,
     CodeBlock,
+    Comment,
+    Context,
     DefList,
     Heading,
     Image,
@@ -40,17 +43,35 @@ def _words(names: str) -> frozenset[str]:
 _SCHEME = r"[a-zA-Z][-a-zA-Z0-9+._]*"
 _QUOTED = r"'[^']+'|\"[^\"]+\""
 _SHREF_TARGET = r"[\w/?!#@](?<!_)(?:(?:\|(?=[^|\s])|[^|<>\s])*[\w/=](?<!_))?"
-# Schemes that are URLs everywhere; every other scheme is a Trac resource
-# (wiki:, ticket:, source:...) that only the old Trac understands.
+_EMAIL = r"[a-zA-Z0-9.'+_-]+@(?:[a-zA-Z0-9_-]+\.)+[a-zA-Z](?:[-a-zA-Z\d]*[a-zA-Z\d])?"
+# Schemes that are URLs everywhere; a scheme followed by "//" is one too.
 URL_SCHEMES: Final = _words(
     "http https ftp ftps sftp ssh svn git file mailto news irc nntp telnet xmpp"
 )
+# Trac resources: only the old Trac understands them.  Those of OLD_URL_PATHS
+# become links into the old Trac when its URL is known; the others (tickets,
+# comments, attachments) are the reference pass's, or stay as written.
 TRAC_SCHEMES: Final = _words(
     "wiki ticket comment changeset log report milestone source browser repos export "
     "attachment raw-attachment query search timeline roadmap about htdocs chrome "
     "diff trac"
 )
-_LINK_SCHEMES = "|".join(sorted(URL_SCHEMES | TRAC_SCHEMES, key=lambda s: (-len(s), s)))
+OLD_URL_PATHS: Final = {
+    "wiki": "wiki",
+    "source": "browser",
+    "browser": "browser",
+    "repos": "browser",
+    "log": "log",
+    "changeset": "changeset",
+    "report": "report",
+    "milestone": "milestone",
+    "export": "export",
+    "htdocs": "chrome/site",
+    "query": "query",
+    "timeline": "timeline",
+    "roadmap": "roadmap",
+}
+_CAMEL = r"(?:[A-Z][a-z]+/?){2,}(?:@[0-9]+)?(?=:(?:\Z|\s)|[^:\w]|\s|\Z)"
 
 _TRAC_INLINE = re.compile(
     rf"""
@@ -67,14 +88,18 @@ _TRAC_INLINE = re.compile(
     |(?P<code2>!?`(?P<c2>.*?)`)
     |(?P<refbang>!(?=\#\d|r\d|\[\d|\{{\d))
     |(?P<camelbang>!(?=[A-Z][a-z0-9]+[A-Z]))
+    |(?P<changeset>(?<![\w/])(?:r(?P<rev>\d+)\b|\[(?P<rev2>\d+)\]))
+    |(?P<report>(?<![\w/])\{{(?P<rep>\d+)\}})
     |(?P<linebreak>!?\\\\)
-    |(?P<shrefbr>!?<(?P<sbs>{_LINK_SCHEMES}):(?P<sbt>[^>\s]+)>)
-    |(?P<shref>!?(?<![\w.+-])(?P<sns>{_LINK_SCHEMES}):(?P<stgt>{_SCHEME}:(?:{_QUOTED})|{_QUOTED}|{_SHREF_TARGET}))
+    |(?P<email>!?(?<![\w.'+-]){_EMAIL})
+    |(?P<shrefbr>!?<(?P<sbs>{_SCHEME}):(?P<sbt>[^>\s]+)>)
+    |(?P<shref>!?(?<![\w.+-])(?P<sns>{_SCHEME}):(?P<stgt>{_SCHEME}:(?:{_QUOTED})|{_QUOTED}|{_SHREF_TARGET}))
     |(?P<lhref>!?\[(?:(?P<rel>[/?\#][^\s\]]*|\.\.?(?:[/?\#][^\s\]]*)?)
         |(?P<lns>{_SCHEME}):(?P<ltgt>{_SCHEME}:(?:{_QUOTED})|{_QUOTED}|[^\]\s\u200b]*))
-        (?:[\s\u200b]+(?P<label>{_QUOTED}|[^\]]*))?\])
-    |(?P<anchor>!?\[=\#[\w:](?<!\d)[\w:.-]*?(?:\s+(?P<alabel>[^\]]*))?\])
-    |(?P<macro>!?\[\[(?P<mbody>(?:[^]]|\][^]])+)\]\])
+        (?:[\s\u200b]+(?P<label>{_QUOTED}|[^\]\n]*))?\])
+    |(?P<anchor>!?\[=\#[\w:](?<!\d)[\w:.-]*?(?:[ \t]+(?P<alabel>[^\]\n]*))?\])
+    |(?P<macro>!?\[\[(?P<mbody>(?:[^]\n]|\][^]\n])+)\]\])
+    |(?P<camel>(?<![\w/])(?:\.?\.?/)*{_CAMEL})
     """,
     re.VERBOSE,
 )
@@ -107,8 +132,10 @@ class _TracInline:
     what is still open at the end of the paragraph; we build the same tree.
     """
 
-    def __init__(self, warnings: list[str]) -> None:
+    def __init__(self, warnings: list[str], old_url: str | None, flowing: bool = False) -> None:
         self.warnings = warnings
+        self.old_url = old_url
+        self.flowing = flowing
 
     def parse(self, text: str) -> list[Inline]:
         root: list[Inline] = []
@@ -138,6 +165,8 @@ class _TracInline:
 
         pos = 0
         for m in inline_tokens(text):
+            if m.start() < pos:
+                continue  # inside the newline a line break consumed
             if m.start() > pos:
                 add_text(cur(), text[pos : m.start()])
             pos = m.end()
@@ -169,44 +198,88 @@ class _TracInline:
                 cur().append(Code(m.group("c2")))
             elif kind == "linebreak":
                 cur().append(BREAK)
+                pos = _after_break(text, pos)
+            elif kind == "email":
+                cur().append(Link(f"mailto:{whole}", [whole]))
             elif kind == "shrefbr":
-                self._link(cur(), m.group("sbs"), m.group("sbt"), None, whole)
+                add_text(cur(), "<")
+                self._link(cur(), m.group("sbs"), m.group("sbt"), None, whole[1:-1])
+                add_text(cur(), ">")
             elif kind == "shref":
                 self._link(cur(), m.group("sns"), m.group("stgt"), None, whole)
             elif kind == "lhref":
                 self._lhref(cur(), m, whole)
             elif kind == "anchor":
-                add_text(cur(), (m.group("alabel") or "").strip())
+                cur().extend(self.parse((m.group("alabel") or "").strip()))
             elif kind == "macro":
-                self._macro(cur(), m.group("mbody"), whole)
+                pos = self._macro(cur(), m.group("mbody"), whole, text, pos)
+            elif kind == "changeset":
+                rev = m.group("rev") or m.group("rev2")
+                self._resource(cur(), "changeset", rev, whole, whole)
+            elif kind == "report":
+                self._resource(cur(), "report", m.group("rep"), whole, whole)
+            elif kind == "camel":
+                add_text(cur(), whole)  # a wiki page name: shown as the word it is
         if pos < len(text):
             add_text(cur(), text[pos:])
         while stack:
             close(stack[0][0])
         return root
 
+    def _resource(
+        self, out: list[Inline], scheme: str, target: str, label: str, whole: str
+    ) -> None:
+        """A link into the old Trac when its URL is known; otherwise kept as written."""
+        path = OLD_URL_PATHS.get(scheme)
+        if self.old_url is None or path is None:
+            add_text(out, whole)
+            return
+        url = f"{self.old_url}/{path}"
+        if target:
+            target, _, fragment = target.partition("#")
+            target, at, rev = target.partition("@")
+            if scheme == "query":
+                url += "?" + target.lstrip("?")
+            elif target:
+                url += "/" + target.lstrip("/")
+            if at and rev:
+                url += f"?rev={rev}"
+            if fragment:
+                url += f"#{fragment}"
+        out.append(Link(url, [label]))
+
     def _link(
         self, out: list[Inline], scheme: str, target: str, label: str | None, whole: str
     ) -> None:
-        if scheme.lower() in URL_SCHEMES:
-            url = f"{scheme}:{_unquote(target)}"
-            out.append(Link(url, [label] if label and label != url else []))
+        low = scheme.lower()
+        target = _unquote(target)
+        if low in TRAC_SCHEMES:
+            # A Trac resource: a link into the old Trac, or kept as written so that the
+            # reference pass can find it.
+            self._resource(out, low, target, label or whole, whole)
+        elif low in URL_SCHEMES or target.startswith("//"):
+            url = f"{scheme}:{target}"
+            out.append(Link(url, self.parse(label) if label and label != url else []))
         else:
-            # A Trac resource: kept as written, so the reference pass can find it.
-            add_text(out, whole)
+            add_text(out, whole)  # "note:this" is text
 
     def _lhref(self, out: list[Inline], m: re.Match[str], whole: str) -> None:
         label = _unquote((m.group("label") or "").strip()) or None
         rel = m.group("rel")
         if rel is not None:
             if rel.startswith("#") and label:
-                add_text(out, label)  # in-page anchor: the target page has other anchors
+                out.extend(self.parse(label))  # in-page anchor: the new page has other anchors
             else:
                 add_text(out, whole)
             return
-        self._link(out, m.group("lns"), m.group("ltgt"), label, whole)
+        scheme, target = m.group("lns"), m.group("ltgt")
+        low = scheme.lower()
+        if label is None and low in TRAC_SCHEMES:
+            label = _unquote(target) if low == "wiki" else f"{scheme}:{target}"
+        self._link(out, scheme, target, label, whole)
 
-    def _macro(self, out: list[Inline], body: str, whole: str) -> None:
+    def _macro(self, out: list[Inline], body: str, whole: str, text: str, pos: int) -> int:
+        """A ``[[macro]]`` or ``[[link|label]]``; returns where reading goes on."""
         call = _MACRO_CALL.match(body.strip())
         if call is None or (
             call.group("args") is None
@@ -215,38 +288,91 @@ class _TracInline:
             # [[target|label]]: a WikiCreole link.
             target, _, label = body.partition("|")
             target = target.strip()
-            scheme, colon, _ = target.partition(":")
-            if colon and scheme.lower() in URL_SCHEMES:
-                out.append(Link(target, [label.strip()] if label.strip() else []))
+            label = label.strip()
+            scheme, colon, rest = target.partition(":")
+            low = scheme.lower()
+            if colon and (low in URL_SCHEMES or rest.startswith("//")):
+                out.append(Link(target, self.parse(label) if label else []))
+            elif colon and low in TRAC_SCHEMES:
+                self._resource(out, low, rest, label or (rest if low == "wiki" else target), whole)
+            elif not colon and self.old_url and re.fullmatch(r"[\w/.-]+", target):
+                self._resource(out, "wiki", target, label or target, whole)
             else:
                 add_text(out, whole)
-            return
+            return pos
         name = call.group("name")
         args = call.group("args")
         low = name.lower()
         if low == "br":
             out.append(BREAK)
-            return
+            return _after_break(text, pos)
         if low == "image" and args:
-            positional = _split_macro_args(args)[0]
-            src = positional[0] if positional else ""
-            scheme = src.partition(":")[0].lower()
-            if src and (scheme in ("http", "https") or ":" not in src):
-                out.append(Image(src))
-                return
+            image = self._image(args)
+            if image is not None:
+                out.append(image)
+                return pos
         if low == "span" and args is not None:
             positional, _ = _split_macro_args(args)
-            add_text(out, ", ".join(p for p in positional if p))
-            return
+            out.extend(self.parse(", ".join(p for p in positional if p)))
+            return pos
         self.warnings.append(f"markup-literal: macro [[{name}]] kept as written")
         out.append(Code(whole))
+        return pos
+
+    def _image(self, args: str) -> Inline | None:
+        """``[[Image(src, ..., link=url)]]`` when its source can be named outside Trac."""
+        positional, named = _split_macro_args(args)
+        src = positional[0] if positional else ""
+        scheme, colon, rest = src.partition(":")
+        low = scheme.lower()
+        alt = named.get("alt", "")
+        if not src:
+            return None
+        if not colon or low in ("http", "https") or rest.startswith("//"):
+            image = Image(src, alt)
+        elif self.old_url and low == "htdocs":
+            image = Image(f"{self.old_url}/chrome/site/{rest}", alt)
+        elif self.old_url and low in ("ticket", "wiki") and rest.count(":") == 1:
+            parent, _, name = rest.partition(":")
+            image = Image(f"{self.old_url}/raw-attachment/{low}/{parent}/{name}", alt)
+        else:
+            return None
+        link = named.get("link", "")
+        if link.partition(":")[0].lower() in URL_SCHEMES or "//" in link:
+            return Link(link, [image])
+        return image
+
+
+def _flow(nodes: list[Inline]) -> list[Inline]:
+    """Lines that flow into one: each newline a space."""
+    out: list[Inline] = []
+    for node in nodes:
+        if isinstance(node, str):
+            add_text(out, node.replace("\n", " "))
+        elif isinstance(node, Styled):
+            out.append(Styled(node.kind, _flow(node.children)))
+        elif isinstance(node, Link):
+            out.append(Link(node.url, _flow(node.children), node.title))
+        else:
+            out.append(node)
+    return out
+
+
+def _after_break(text: str, pos: int) -> int:
+    """A line break at the end of a line is the line's end: the newline adds nothing."""
+    k = pos
+    while k < len(text) and text[k] == " ":
+        k += 1
+    return k + 1 if k < len(text) and text[k] == "\n" else pos
 
 
 # Every Trac inline token starts with one of these characters, or is a
-# "scheme:" link whose colon we find first.  Trying the full rule set only at
-# these positions is several times faster than letting it scan every character.
-_TRAC_CANDIDATE = re.compile(r"['*/_~,^{`\\\[<!:]")
+# "scheme:" link or an e-mail address whose ":" or "@" is found first, or a
+# changeset "r123" or a page name.  Trying the full rule set only at these
+# positions is several times faster than letting it scan every character.
+_TRAC_CANDIDATE = re.compile(r"['*/_~,^{`\\\[<!:@]|(?<![\w/])(?:r\d|[A-Z][a-z]+[A-Z])")
 _SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-_")
+_EMAIL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.'+_-")
 
 
 def inline_tokens(text: str) -> Iterator[re.Match[str]]:
@@ -258,13 +384,17 @@ def inline_tokens(text: str) -> Iterator[re.Match[str]]:
         if c is None:
             return
         at = c.start()
-        if text[at] == ":":
+        ch = text[at]
+        if ch in ":@":
+            chars = _SCHEME_CHARS if ch == ":" else _EMAIL_CHARS
             start = at
-            while start > pos and text[start - 1] in _SCHEME_CHARS:
+            while start > pos and text[start - 1] in chars:
                 start -= 1
             if start > pos and text[start - 1] == "!":
                 start -= 1
             m = match(text, start) if start < at else None
+            if m is not None and m.end() <= at:
+                m = None
         else:
             m = match(text, at)
         if m is None or m.end() == m.start():
@@ -322,9 +452,11 @@ class _QuoteFrame:
 class _TracReader:
     """Trac's line-oriented block rules (trac.wiki.formatter.Formatter.format), as a tree."""
 
-    def __init__(self, warnings: list[str]) -> None:
+    def __init__(self, warnings: list[str], old_url: str | None, flowing: bool = False) -> None:
         self.warnings = warnings
-        self.inline = _TracInline(warnings)
+        self.old_url = old_url
+        self.flowing = flowing
+        self.inline = _TracInline(warnings, old_url)
 
     def parse(self, text: str) -> list[Block]:
         return self.parse_lines(text.split("\n"))
@@ -391,7 +523,13 @@ class _TracReader:
 
     def flush_para(self) -> None:
         if self.para:
-            self.blocks().append(Para(self.inline.parse("\n".join(self.para))))
+            # Trac keeps a paragraph's lines (a ticket is shown with its newlines), but
+            # the lines of a list item or a definition flow into one.
+            flowing = (
+                self.flowing or bool(self.lists) or (self.deflist is not None and not self.quotes)
+            )
+            inlines = self.inline.parse("\n".join(self.para))  # markup ends with its line
+            self.blocks().append(Para(_flow(inlines) if flowing else inlines))
         self.para = None
 
     def close_table(self) -> None:
@@ -431,7 +569,7 @@ class _TracReader:
     def flush_citation(self, buf: list[str]) -> None:
         if all(not s or s[0] in "> " for s in buf):
             buf = [s[1:] if s.startswith(" ") else s for s in buf]
-        inner = _TracReader(self.warnings).parse_lines(buf)
+        inner = _TracReader(self.warnings, self.old_url, self.flowing).parse_lines(buf)
         self.flush_para()
         self.close_table()
         self.blocks().append(Quote(inner))
@@ -477,9 +615,15 @@ class _TracReader:
             return [CodeBlock(text, None)]
         name = processor.lower()
         if name in ("div", "rtl"):
-            return _TracReader(self.warnings).parse(text)
-        if name == "comment":
-            return [literal(raw, "{{{#!comment}}} block", self.warnings)]
+            # Trac formats a division's text apart, without the ticket's kept newlines.
+            return _TracReader(self.warnings, self.old_url, flowing=True).parse(text)
+        if name in ("comment", "htmlcomment"):
+            # Shown to editors only: kept as written, hidden where the target can hide it.
+            what = f"{{{{{{#!{name}}}}}}} block"
+            self.warnings.append(f"markup-literal: {what} kept as a literal block")
+            return [Comment(raw)]
+        if name == "html":
+            return read_html(text)
         if name in _NON_CODE_PROCESSORS or processor[0].isupper():
             return [literal(raw, f"{{{{{{#!{processor}}}}}}} block", self.warnings)]
         lang = name
@@ -505,10 +649,12 @@ class _TracReader:
             self.list_item(line, m)
             return
         stripped = line.lstrip()
+        indent = len(line) - len(stripped)
         if stripped.startswith("||") or (self.table is not None and _ROWSEP.match(line)):
+            if indent and not self.lists and self.deflist is None:
+                self.quote_depth(indent)  # an indented table is quoted, as any indented text
             self.table_line(line)
             return
-        indent = len(line) - len(stripped)
         if indent:
             m = _DEF.match(line)
             if m:
@@ -528,11 +674,11 @@ class _TracReader:
         depth = len(m.group(1))
         ordered = m.group(2) is None
         start = 1
-        if ordered:
+        if ordered:  # as Trac numbers it: by the first character of the marker
             token = m.group(3)
             if token.isdigit():
                 start = int(token)
-            elif len(token) == 1 and token not in "iIvVxX":
+            elif len(token) == 1 and token not in "iI":
                 start = ord(token.lower()) - ord("a") + 1
         if not self.lists or depth > self.lists[-1].depth:
             self.open_list(depth, ordered, start)
@@ -587,8 +733,14 @@ class _TracReader:
             self.add_line(line)
             return
         self.close_table()
+        self.quote_depth(indent)
+        self.add_line(line)
+
+    def quote_depth(self, indent: int) -> None:
+        """Quotes opened or closed to the indentation of the line about to be read."""
         if not self.quotes or indent > self.quotes[-1].depth:
             self.flush_para()
+            self.close_table()  # a table does not go on into a deeper quote
             node = Quote([])
             self.blocks().append(node)
             self.quotes.append(_QuoteFrame(indent, node))
@@ -602,7 +754,6 @@ class _TracReader:
                 self.quotes.append(_QuoteFrame(indent, node))
             else:
                 self.quotes[-1].depth = indent
-        self.add_line(line)
 
     def table_line(self, line: str) -> None:
         self.flush_para()
@@ -632,12 +783,12 @@ class _TracReader:
                 self.continue_row = after.strip().endswith("\\")
                 break
             end = seps[k + 1].start() if k + 1 < len(seps) else len(line)
-            content = line[sep.end() : end]
+            content = line[sep.end() : end].replace("!||", "||")
             colspan = max(token.count("|") // 2, 1)
             row.append(Cell(self.inline.parse(content.strip()), token.endswith("="), colspan))
         if not row:
             self.table.rows.pop()
 
 
-def read(text: str, warnings: list[str]) -> list[Block]:
-    return _TracReader(warnings).parse(text)
+def read(text: str, warnings: list[str], context: Context) -> list[Block]:
+    return _TracReader(warnings, context.old_url).parse(text)

@@ -1,16 +1,18 @@
-"""What the Redmine Textile and Jira readers share: the subset of wiki markup tickets use.
+"""What the Redmine Textile and Jira readers share: the block walk and the phrase engine.
 
 Both syntaxes spell headings ``h1.``, quotes ``bq.``, lists with repeated
 ``*``/``#`` marks, tables with ``|`` and phrases between a pair of marks, so
 one block walk and one phrase parser serve both.  A dialect (``TextileReader``,
 ``JiraReader``) supplies its phrase rules and table-cell tokens, and reads
-what only it has: its code blocks, its quotes and its cell attributes.
+what only it has: its code blocks, quotes, panels, footnotes and cell
+attributes (``special_block``), and its own inline nodes (``special_inline``).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from html.entities import html5
 from typing import ClassVar, Final
 
 from migrator.markup.tree import (
@@ -21,7 +23,6 @@ from migrator.markup.tree import (
     Code,
     CodeBlock,
     Heading,
-    Image,
     Inline,
     Link,
     ListBlock,
@@ -34,22 +35,14 @@ from migrator.markup.tree import (
 )
 
 # Textile block and phrase attributes: (class #id), {css: style}, [lang], alignment.
-ATTRIBUTE: Final = r"(?:\([\w\s#-]*\)|\{[\w\s:;#%.,()-]*\}|\[[a-zA-Z-]+\])"
-_HEADING = re.compile(rf"h([1-6])(?:{ATTRIBUTE}|[<>=]+)*\.\s+(.*)$")
-_BQ = re.compile(rf"bq{ATTRIBUTE}*\.\s+(.*)$")
-_P = re.compile(rf"p(?:{ATTRIBUTE}|[<>=]+)*\.\s+(.*)$")
-_LIST = re.compile(rf"([*#-]+){ATTRIBUTE}*\s+(.*)$")
+ATTRIBUTE: Final = r"(?:\([^()\n]*\)|\{[^{}\n]*\}|\[[a-zA-Z-]+\])"
+HEADING: Final = re.compile(rf"h([1-6])(?:{ATTRIBUTE}|[<>=]+)*\.\s+(.*)$")
+BQ: Final = re.compile(rf"bq(?:{ATTRIBUTE}|[<>=]+)*\.(?::\S+)?\s+(.*)$")
+_P = re.compile(rf"p(?:{ATTRIBUTE}|[<>=()]+)*\.\s+(.*)$")
+TEXTILE_LIST: Final = re.compile(rf"([*#]+|-)(?:{ATTRIBUTE})*\s+(.*)$")
 _RULE = re.compile(r"(?:( ?[-*_] ?){3,}|-{4,})$")
-_BLOCK_START = re.compile(r"(?:h[1-6]|bq|p|bc|pre)[.(]|\||<pre|\{(?:code|noformat|quote)|>")
-_ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
-_NAMED_ENTITIES: Final = {
-    "amp": "&",
-    "lt": "<",
-    "gt": ">",
-    "quot": '"',
-    "apos": "'",
-    "nbsp": "\xa0",
-}
+_BLOCK_START = re.compile(r"(?:h[1-6]|bq|p|pre)[.(]|\||<pre|\{(?:code|noformat|quote|panel)|>")
+_ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z][a-zA-Z0-9]*);")
 _WIKI_STYLES: Final = {
     "*": "strong",
     "**": "strong",
@@ -65,26 +58,29 @@ _WIKI_STYLES: Final = {
 
 
 def unentity(s: str) -> str:
-    """HTML character references (``&amp;``, ``&#123;``) replaced by their characters."""
+    """HTML character references (``&amp;``, ``&copy;``, ``&#123;``) as their characters."""
     if "&" not in s:
         return s
 
     def one(m: re.Match[str]) -> str:
         body = m.group(1)
-        if body.startswith("#x"):
-            return chr(int(body[2:], 16))
-        if body.startswith("#"):
-            return chr(int(body[1:]))
-        return _NAMED_ENTITIES.get(body, m.group())
+        try:
+            if body.startswith(("#x", "#X")):
+                return chr(int(body[2:], 16))
+            if body.startswith("#"):
+                return chr(int(body[1:]))
+        except (ValueError, OverflowError):
+            return m.group()
+        return html5.get(body + ";", m.group())
 
     return _ENTITY.sub(one, s)
 
 
 class WikiReader:
-    """A reader for Redmine Textile and Jira markup: the subset tickets use.
+    """A reader for Redmine Textile and Jira markup.
 
-    A subclass sets the class attributes and says how its code blocks, quotes
-    and table cells are read.
+    A subclass sets the class attributes and says how its special blocks,
+    quotes, table cells and special inlines are read.
     """
 
     # Phrase and link rules, tried only where ``inline_starts`` finds a possible start.
@@ -94,27 +90,59 @@ class WikiReader:
     cell_tokens: ClassVar[re.Pattern[str]]
     # Whether ``- item`` is a list item (Jira) rather than text (Textile).
     dash_lists: ClassVar[bool]
+    # Whether an entity (``&copy;``) shows as its character (Textile) or as written (Jira).
+    entities: ClassVar[bool] = True
+    # Whether a phrase may run over a line break (Textile, whose newlines are <br>s).
+    phrases_span_lines: ClassVar[bool] = True
+    # A list item's line: marks, (Textile) attributes, text.
+    list_item: ClassVar[re.Pattern[str]] = TEXTILE_LIST
+    # What a closing phrase mark may not be followed by.
+    outside: ClassVar[re.Pattern[str]] = re.compile(r"[^\W_]")
 
     def __init__(self, warnings: list[str]) -> None:
         self.warnings = warnings
 
     # -- what a dialect reads its own way
 
-    def code_block(self, lines: list[str], i: int) -> tuple[int, Block] | None:
-        """A code block starting at line i: (index of the next line to read, block)."""
-        raise NotImplementedError
+    def special_block(self, lines: list[str], i: int) -> tuple[int, list[Block]] | None:
+        """A block only this dialect has, starting at line i: (next line to read, blocks)."""
+        return None
 
     def quoted(self, lines: list[str], i: int) -> tuple[int, str] | None:
         """A quote, other than ``bq.``, starting at line i: (index of the next line, its text)."""
-        raise NotImplementedError
+        return None
 
     def cell(self, sep: str, content: str) -> Cell:
         """A table cell from its separator and its text (attributes included)."""
         raise NotImplementedError
 
+    def table_start(self, s: str) -> bool:
+        return s.startswith("|")
+
+    def special_inline(self, kind: str, m: re.Match[str]) -> list[Inline] | None:
+        """Nodes for a token kind only this dialect has, or None to keep the token as text."""
+        return None
+
+    def join_lines(self, lines: list[str]) -> str:
+        """A paragraph's lines as one text; a newline is a line break."""
+        return "\n".join(lines)
+
     def code_text(self, code: str) -> str:
         """The text of inline code as written between its marks."""
         return code
+
+    def mark_of(self, m: re.Match[str], opening: bool) -> str:
+        """The phrase mark of an ``open`` or ``close`` token."""
+        return m.group("om" if opening else "cm")
+
+    def styled(self, mark: str, children: list[Inline]) -> list[Inline]:
+        """A closed phrase as nodes."""
+        style = _WIKI_STYLES[mark]
+        return children if style == "span" else [Styled(style, children)]
+
+    def text(self, s: str) -> str:
+        """Plain text between tokens, as shown."""
+        return unentity(s) if self.entities else s
 
     # -- blocks
 
@@ -127,7 +155,7 @@ class WikiReader:
 
         def flush() -> None:
             if para:
-                out.append(Para(self.inline("\n".join(para))))
+                out.append(Para(self.inline(self.join_lines(para))))
                 para.clear()
 
         while i < n:
@@ -137,14 +165,17 @@ class WikiReader:
                 flush()
                 i += 1
                 continue
-            block_end = self.code_block(lines, i)
-            if block_end is not None:
-                flush()
-                end, block = block_end
-                out.append(block)
-                i = end
+            if s.startswith(TEXT_LINE):
+                para.append(s[1:])
+                i += 1
                 continue
-            m = _HEADING.match(s)
+            special = self.special_block(lines, i)
+            if special is not None:
+                flush()
+                i, blocks = special
+                out.extend(blocks)
+                continue
+            m = HEADING.match(s)
             if m:
                 flush()
                 out.append(Heading(int(m.group(1)), self.inline(m.group(2))))
@@ -155,15 +186,12 @@ class WikiReader:
                 out.append(RULE)
                 i += 1
                 continue
-            if s.startswith("|"):
+            if self.table_start(s):
                 flush()
-                rows: list[list[Cell]] = []
-                while i < n and lines[i].strip().startswith("|"):
-                    rows.append(self.row(lines[i].strip()))
-                    i += 1
-                out.append(Table(rows))
+                i, table = self.table(lines, i)
+                out.append(table)
                 continue
-            m = _LIST.match(s)
+            m = self.list_item.match(s)
             if m and (m.group(1)[0] != "-" or self.dash_lists):
                 flush()
                 i = self.list_block(lines, i, out)
@@ -174,7 +202,7 @@ class WikiReader:
                 i, inner = quoted
                 out.append(Quote(self.parse(inner)))
                 continue
-            m = _BQ.match(s)
+            m = BQ.match(s)
             if m:
                 flush()
                 body = [m.group(1)]
@@ -192,7 +220,7 @@ class WikiReader:
 
     def fenced(
         self, lines: list[str], i: int, first: str, close: str, lang: str | None
-    ) -> tuple[int, Block]:
+    ) -> tuple[int, list[Block]]:
         """The body from ``first`` (the rest of line i) up to ``close``.
 
         Text after ``close`` on its line is left in ``lines`` to be read as the
@@ -200,44 +228,52 @@ class WikiReader:
         """
         if close in first:
             body, _, after = first.partition(close)
-            return _resume(lines, i, after), CodeBlock(body, lang)
-        parts = [first] if first else []
+            return resume(lines, i, after), [CodeBlock(body, lang)]
+        parts = [first] if first.strip() else []
         j = i + 1
         while j < len(lines) and close not in lines[j]:
             parts.append(lines[j])
             j += 1
         if j >= len(lines):
             what = f"unclosed {close.replace('/', '')} block"
-            return j, literal("\n".join(lines[i:]), what, self.warnings)
+            return j, [literal("\n".join(lines[i:]), what, self.warnings)]
         last, _, after = lines[j].partition(close)
         if last:
             parts.append(last)
-        return _resume(lines, j, after), CodeBlock("\n".join(parts), lang)
+        return resume(lines, j, after), [CodeBlock("\n".join(parts), lang)]
 
     def list_block(self, lines: list[str], i: int, out: list[Block]) -> int:
-        """Consume the list starting at line i; return the index of the line after it."""
+        """Consume the list starting at line i; return the index of the line after it.
+
+        The marks of an item give the type of every level: ``#*`` is a bullet
+        inside a numbered item.
+        """
         stack: list[ListBlock] = []
         n = len(lines)
         while i < n:
             s = lines[i].strip()
-            m = _LIST.match(s)
+            m = self.list_item.match(s)
             if not s or not m or (m.group(1)[0] == "-" and not self.dash_lists):
                 if s and stack and not m and not _BLOCK_START.match(s):  # continues the item
                     item = stack[-1].items[-1]
                     last = item[-1] if item else None
                     if isinstance(last, Para):
-                        last.inlines.extend(["\n", *self.inline(s)])
+                        last.inlines.extend([BREAK, *self.inline(s)])
                         _merge_text(last.inlines)
                         i += 1
                         continue
                 break
-            marks = m.group(1)
+            marks = "*" if m.group(1) == "-" else m.group(1)
             depth = len(marks)
-            ordered = marks[-1] == "#"
             while len(stack) > depth:
                 stack.pop()
+            # A level whose type changes is a new list.
+            for k in range(len(stack)):
+                if stack[k].ordered != (marks[k] == "#"):
+                    del stack[k:]
+                    break
             while len(stack) < depth:
-                node = ListBlock(ordered, [])
+                node = ListBlock(marks[len(stack)] == "#", [])
                 if stack:
                     if not stack[-1].items:
                         stack[-1].items.append([])
@@ -245,17 +281,22 @@ class WikiReader:
                 else:
                     out.append(node)
                 stack.append(node)
-            if stack[-1].ordered != ordered and len(stack) == 1:
-                node = ListBlock(ordered, [])
-                out.append(node)
-                stack[-1] = node
             stack[-1].items.append([Para(self.inline(m.group(2)))])
             i += 1
         return i
 
+    def table(self, lines: list[str], i: int) -> tuple[int, Block]:
+        rows: list[list[Cell]] = []
+        while i < len(lines) and self.table_start(lines[i].strip()):
+            rows.append(self.row(lines[i].strip()))
+            i += 1
+        return i, Table(rows)
+
     def row(self, line: str) -> list[Cell]:
         cells: list[Cell] = []
         parts = self.split_row(line)
+        if parts[0].strip() and len(parts) > 2:  # text before the first bar: kept in a cell
+            parts = ["", parts[1], parts[0] + parts[2], *parts[3:]]
         # parts: ["", sep, text, sep, text, ..., sep, ""]
         k = 1
         while k + 1 < len(parts):
@@ -290,18 +331,25 @@ class WikiReader:
         # A kind that a dialect's rules have no group for never comes up in it.
         for m in _tokens(text, self.inline_starts, self.inline_rules):
             kind = m.lastgroup or ""
-            if kind == "open" and m.start() and not text[m.start() - 1].isspace():
-                mark = m.group("om")
-                if any(mk == mark for mk, _ in stack):
-                    kind = "reclose"  # "a*b*": the second '*' closes
-            if kind == "close" and not any(mk == m.group("cm") for mk, _ in stack):
-                continue
-            if kind == "open" and not _has_closer(text, m.end(), m.group("om")):
+            if kind == "open":
+                mark = self.mark_of(m, True)
+                if any(mk == mark for mk, _ in stack) and self.closes(text, m.start(), mark):
+                    kind = "reclose"  # "*a*b*": a mark that can close, closes
+                elif not self.has_closer(text, m.end(), mark):
+                    continue
+            if kind == "close" and not any(mk == self.mark_of(m, False) for mk, _ in stack):
                 continue
             if m.start() > pos:
-                add_text(cur(), unentity(text[pos : m.start()]))
+                add_text(cur(), self.text(text[pos : m.start()]))
             pos = m.end()
-            if kind == "escape":
+            special = self.special_inline(kind, m)
+            if special is not None:
+                for node in special:
+                    if isinstance(node, str):
+                        add_text(cur(), node)
+                    else:
+                        cur().append(node)
+            elif kind == "escape":
                 add_text(cur(), m.group()[1:])
             elif kind == "notextile":
                 add_text(cur(), unentity(m.group("nt")))
@@ -313,38 +361,56 @@ class WikiReader:
                 url = m.group("url").strip()
                 label = m.group("label")
                 cur().append(Link(url, self.inline(label) if label and label != url else []))
-            elif kind == "image":
-                cur().append(Image(m.group("src")))
             elif kind == "color":
                 pass  # colours do not survive; the text does
             elif kind == "macro":
                 self.warnings.append(f"markup-literal: macro {m.group()} kept as written")
-                cur().append(Code(m.group()))
+                add_text(cur(), m.group())
             elif kind == "br":
                 cur().append(BREAK)
             elif kind == "open":
-                stack.append((m.group("om"), []))
+                stack.append((self.mark_of(m, True), []))
             elif kind in ("close", "reclose"):
-                mark = m.group("cm") if kind == "close" else m.group("om")
+                mark = self.mark_of(m, kind == "reclose")
                 while stack:
                     mk, children = stack.pop()
                     if mk == mark:
-                        style = _WIKI_STYLES[mk]
-                        if style == "span":
-                            cur().extend(children)
-                        else:
-                            cur().append(Styled(style, children))
+                        for node in self.styled(mk, children):
+                            if isinstance(node, str):
+                                add_text(cur(), node)
+                            else:
+                                cur().append(node)
                         break
                     add_text(cur(), mk)
                     cur().extend(children)
+            else:
+                add_text(cur(), m.group())  # a token of the dialect's that shows as written
         if pos < len(text):
-            add_text(cur(), unentity(text[pos:]))
+            add_text(cur(), self.text(text[pos:]))
         while stack:
             mk, children = stack.pop()
             add_text(cur(), mk)
             cur().extend(children)
         _merge_text(root)
         return root
+
+    def closes(self, text: str, k: int, mark: str) -> bool:
+        """Whether ``mark`` at k can close a phrase: after text, not before a word."""
+        before = text[k - 1] if k else " "
+        end = k + len(mark)
+        after = text[end] if end < len(text) else " "
+        return not before.isspace() and self.outside.match(after) is None
+
+    def has_closer(self, text: str, start: int, mark: str) -> bool:
+        """Whether a closing ``mark`` follows (a phrase can form), in the same line if need be."""
+        k = text.find(mark, start)
+        while k != -1:
+            if not self.phrases_span_lines and "\n" in text[start:k]:
+                return False
+            if self.closes(text, k, mark) or text[k - 1 : k] == "{":
+                return True
+            k = text.find(mark, k + 1)
+        return False
 
 
 def _tokens(
@@ -364,18 +430,6 @@ def _tokens(
         pos = m.end()
 
 
-def _has_closer(text: str, start: int, mark: str) -> bool:
-    """Whether a closing ``mark`` follows on the same paragraph (a phrase can form)."""
-    k = text.find(mark, start)
-    while k != -1:
-        before = text[k - 1] if k else " "
-        after = text[k + len(mark)] if k + len(mark) < len(text) else " "
-        if not before.isspace() and not after.isalnum():
-            return True
-        k = text.find(mark, k + 1)
-    return False
-
-
 def _merge_text(nodes: list[Inline]) -> None:
     i = 1
     while i < len(nodes):
@@ -387,9 +441,17 @@ def _merge_text(nodes: list[Inline]) -> None:
             i += 1
 
 
-def _resume(lines: list[str], j: int, after: str) -> int:
-    """Where reading goes on after a block that ended inside line j."""
+TEXT_LINE: Final = "\x1a"
+"""Starts a line that is text whatever it looks like: what follows a block closed mid-line."""
+
+
+def resume(lines: list[str], j: int, after: str) -> int:
+    """Where reading goes on after a block that ended inside line j.
+
+    The rest of the line is a paragraph, even if it looks like a block's start,
+    as Jira and Redmine show it.
+    """
     if after.strip():
-        lines[j] = after
+        lines[j] = TEXT_LINE + after
         return j
     return j + 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
+from migrator.markup.writers.adf import AdfWriter
 from migrator.markup.writers.base import Writer
 from migrator.markup.writers.jira import JiraWriter
 from migrator.markup.writers.markdown import MarkdownWriter
@@ -18,4 +19,5 @@ WRITERS: Final[dict[str, Callable[[list[str]], Writer]]] = {
     "jira": JiraWriter,
     "plain": PlainWriter,
     "trac": TracWriter,
+    "adf": AdfWriter,
 }

@@ -7,17 +7,21 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from migrator.markup.tree import (
+    Abbr,
+    Attachment,
     Block,
     Break,
     Cell,
     Code,
     CodeBlock,
+    Comment,
     DefList,
     Heading,
     Image,
     Inline,
     Link,
     ListBlock,
+    Mention,
     Para,
     Quote,
     Styled,
@@ -35,6 +39,8 @@ def _first_char(node: Inline) -> str:
         return node[:1]
     if isinstance(node, Break):
         return "\n"
+    if isinstance(node, Link) and not node.children:
+        return node.url[:1]  # a bare URL is written as itself
     return "."  # markers of other nodes are punctuation
 
 
@@ -76,6 +82,8 @@ class Writer:
             return self.blocks(
                 [blk for term, body in b.items for blk in (Para([Styled("strong", term)]), *body)]
             )
+        if isinstance(b, Comment):
+            return self.comment(b.text)
         return self.rule()
 
     # -- blocks, spelled by each writer
@@ -111,6 +119,10 @@ class Writer:
     def rule(self) -> str:
         raise NotImplementedError
 
+    def comment(self, text: str) -> str:
+        """Text for editors only: shown as a literal block unless the target can hide it."""
+        return self.code_block(text, None)
+
     @contextmanager
     def table_cells(self) -> Iterator[None]:
         """While cells are written: breaks and '|' are spelled as a table cell needs them."""
@@ -144,6 +156,12 @@ class Writer:
             return self.link(node, prev, nxt)
         if isinstance(node, Image):
             return self.image(node)
+        if isinstance(node, Mention):
+            return self.mention(node.login)
+        if isinstance(node, Attachment):
+            return self.text(node.written, prev, nxt)
+        if isinstance(node, Abbr):
+            return self.abbr(node, prev, nxt)
         return self.line_break()
 
     def one_line(self, nodes: Sequence[Inline]) -> str:
@@ -183,6 +201,14 @@ class Writer:
 
     def line_break(self) -> str:
         return "\n"
+
+    def abbr(self, node: Abbr, prev: str, nxt: str) -> str:
+        """An abbreviation and, where the target has no hover text, its expansion after it."""
+        return self.text(f"{node.text} ({node.title})", prev, nxt)
+
+    def mention(self, login: str) -> str:
+        """A person, as Markdown, Textile (Redmine) and plain text name one."""
+        return f"@{login}"
 
 
 def indent(text: str, first: str, rest: str) -> str:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-from migrator.markup.tree import Block, Image, Link, Quote, Table
+from migrator.markup.tree import Block, CodeBlock, Image, Link, ListBlock, Para, Quote, Table
 from migrator.markup.writers.base import grid
 from migrator.markup.writers.wiki import STYLE_MARKS, WikiListWriter, risky_chars
 
 _SPECIAL = re.compile(r"[*_\-+^~?{}\[\]|!\\]")
-_LINE_START = re.compile(r"^(?:([*#-]+)(?=\s)|(\|)|(?:h[1-6]|bq)(\.)\s|(-{4,})\s*$)")
+_LINE_START = re.compile(
+    r"^(?:([*#-]+)(?=\s)|(\|)|(?:h[1-6]|bq)(\.)\s|(-{4,})\s*$|[*_-]*-{4,}[*_-]*\s*$)"
+)
 
 
 class JiraWriter(WikiListWriter):
@@ -32,10 +35,17 @@ class JiraWriter(WikiListWriter):
         return "{noformat}\n" + text.replace("{noformat}", "\\{noformat\\}") + "\n{noformat}"
 
     def quote(self, blocks: list[Block]) -> str:
-        inner = self.blocks(
-            [b.blocks[0] if isinstance(b, Quote) and b.blocks else b for b in blocks]
-        )
-        return "{quote}\n" + inner + "\n{quote}"
+        """A quote; Jira's cannot hold another, whose blocks are the quote's own."""
+        flat: list[Block] = []
+        todo = list(blocks)
+        while todo:
+            b = todo.pop(0)
+            if isinstance(b, Quote):
+                self.warnings.append("markup-approximate: a quote inside a quote flattened")
+                todo[:0] = b.blocks
+            else:
+                flat.append(b)
+        return "{quote}\n" + self.blocks(flat) + "\n{quote}"
 
     def table(self, node: Table) -> str:
         rows = grid(node)
@@ -53,7 +63,22 @@ class JiraWriter(WikiListWriter):
         return "----"
 
     def line_break(self) -> str:
-        return " \\\\ " if self.in_table else "\\\\\n"
+        # A newline is a line break in Jira; "\\" before it would make a second one.
+        return " \\\\ " if self.in_table else "\n"
+
+    def blocks(self, blocks: Sequence[Block]) -> str:
+        """Blocks; a paragraph right after a list breaks its lines with ``\\``.
+
+        Jira Cloud reads each line of such a paragraph as a paragraph of its own.
+        """
+        out: list[str] = []
+        for k, b in enumerate(blocks):
+            text = self.block(b)
+            if k and isinstance(b, Para) and isinstance(blocks[k - 1], ListBlock):
+                text = text.replace("\n", "\\\\")
+            if text:
+                out.append(text)
+        return "\n\n".join(out)
 
     def wrap(self, kind: str, inner: str, before: str, after: str) -> str:
         mark = STYLE_MARKS.get(kind)
@@ -96,10 +121,26 @@ class JiraWriter(WikiListWriter):
         return "{{" + self.text(s, "", "") + "}}"
 
     def link(self, node: Link, prev: str, nxt: str) -> str:
+        if len(node.children) == 1 and isinstance(node.children[0], Image):
+            # An image cannot be a link in Jira: the target goes with it, as an attribute.
+            image = node.children[0]
+            alt = re.sub(r"[,|!=]", " ", image.alt).strip()
+            attrs = ",".join(a for a in (f"alt={alt}" if alt else "", f"link={node.url}") if a)
+            return f"!{image.src}|{attrs}!" if "!" not in node.url + image.src else node.url
         if not node.children:
             return f"[{node.url}]"
         label = self.inlines(node.children).replace("\n", " ").replace("|", "\\|")
-        return f"[{label}|{node.url}]"
+        # A label cannot hold brackets in Jira, escaped or not.
+        label = label.replace("\\[", "").replace("\\]", "").replace("[", "").replace("]", "")
+        title = node.title.replace("]", "").replace("|", "") if node.title else ""
+        return f"[{label}|{node.url}|{title}]" if title else f"[{label}|{node.url}]"
+
+    def held_in_item(self, block: Block) -> bool:
+        return isinstance(block, CodeBlock)
 
     def image(self, node: Image) -> str:
-        return f"!{node.src}!"
+        alt = re.sub(r"[,|!=]", " ", node.alt).strip()
+        return f"!{node.src}|alt={alt}!" if alt else f"!{node.src}!"
+
+    def mention(self, login: str) -> str:
+        return f"[~{login}]"

@@ -3,8 +3,25 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from html import escape
+from typing import Final
 
-from migrator.markup.tree import Cell, Image, Inline, Link, ListBlock, Para, Table
+from migrator.markup.tree import (
+    Abbr,
+    Attachment,
+    Block,
+    Cell,
+    Code,
+    Image,
+    Inline,
+    Link,
+    ListBlock,
+    Mention,
+    Para,
+    Styled,
+    Table,
+)
 from migrator.markup.writers.base import Writer, grid, indent, is_punct, numbered
 
 _SPECIAL = re.compile(r"[\\`*_~\[\]<&|]")
@@ -49,9 +66,28 @@ class MarkdownWriter(Writer):
         info = lang if lang and "`" not in lang else ""
         return f"{fence}{info}\n{text}\n{fence}" if text else f"{fence}{info}\n{fence}"
 
-    def list_block(self, node: ListBlock, depth: int) -> str:
+    def blocks(self, blocks: Sequence[Block]) -> str:
+        """Blocks, with adjacent lists kept apart: CommonMark would join them into one."""
+        out: list[str] = []
+        alternate = False
+        for k, b in enumerate(blocks):
+            if isinstance(b, ListBlock):
+                before = blocks[k - 1] if k else None
+                same = isinstance(before, ListBlock) and before.ordered == b.ordered
+                alternate = same and not alternate
+                text = self.list_block(b, 1, alternate)
+            else:
+                text = self.block(b)
+            if text:
+                out.append(text)
+        return "\n\n".join(out)
+
+    def list_block(self, node: ListBlock, depth: int, alternate: bool = False) -> str:
         items = []
-        for marker, item in numbered(node, "- "):
+        bullet = "* " if alternate else "- "
+        for marker, item in numbered(node, bullet):
+            if alternate and node.ordered:
+                marker = marker.replace(". ", ") ")
             parts: list[str] = []
             for k, b in enumerate(item):
                 body = self.list_block(b, depth + 1) if isinstance(b, ListBlock) else self.block(b)
@@ -62,20 +98,35 @@ class MarkdownWriter(Writer):
                     parts.append("\n" if tight else "\n\n")
                 parts.append(body)
             body = "".join(parts)
+            if body[:2] in ("☐ ", "☑ ") and not node.ordered:
+                body = ("[ ] " if body[0] == "☐" else "[x] ") + body[2:]  # a GFM task
             items.append(indent(body, marker, " " * len(marker)) if body else marker.rstrip())
         return "\n".join(items)
 
     def table(self, node: Table) -> str:
+        if any(c.colspan > 1 for r in node.rows for c in r):
+            return self.html_table(node)
         rows = grid(node)
         if not rows or not rows[0]:
             return ""
-        if any(c.colspan > 1 for r in node.rows for c in r):
-            self.warnings.append(
-                "markup-approximate: table cells spanning columns split into empty cells"
-            )
+        # GFM's first row is its header: a first row of header (or empty) cells is that
+        # row; other header cells are bold, as a header cell shows.
+        header_row = any(c.header for c in rows[0]) and all(
+            c.header or not c.inlines for c in rows[0]
+        )
         with self.table_cells():
-            rendered = [[self.cell(c) for c in r] for r in rows]
-        if all(c.header for c in rows[0]):
+            rendered = [
+                [
+                    self.cell(
+                        Cell([Styled("strong", c.inlines)])
+                        if c.header and c.inlines and (k or not header_row)
+                        else c
+                    )
+                    for c in r
+                ]
+                for k, r in enumerate(rows)
+            ]
+        if header_row:
             head, body = rendered[0], rendered[1:]
         else:
             head, body = ["" for _ in rows[0]], rendered
@@ -83,11 +134,32 @@ class MarkdownWriter(Writer):
         lines.extend("| " + " | ".join(r) + " |" for r in body)
         return "\n".join(lines)
 
+    def html_table(self, node: Table) -> str:
+        """A table with cells spanning columns, as HTML: GFM tables cannot span, HTML can.
+
+        GitHub and Redmine show these elements and the ``colspan`` attribute.
+        """
+        lines = ["<table>"]
+        for row in node.rows:
+            cells = []
+            for c in row:
+                tag = "th" if c.header else "td"
+                span = f' colspan="{c.colspan}"' if c.colspan > 1 else ""
+                cells.append(f"<{tag}{span}>{html_inlines(c.inlines)}</{tag}>")
+            lines.append("<tr>" + "".join(cells) + "</tr>")
+        lines.append("</table>")
+        return "\n".join(lines)
+
     def cell(self, cell: Cell) -> str:
         return self.inlines(cell.inlines).replace("\\\n", "<br>").replace("\n", " ").strip()
 
     def rule(self) -> str:
         return "---"
+
+    def comment(self, text: str) -> str:
+        if "-->" in text or "--!>" in text:
+            return self.code_block(text, None)
+        return f"<!--\n{text}\n-->"
 
     def line_break(self) -> str:
         return "<br>" if self.in_table else "\\\n"
@@ -143,7 +215,10 @@ class MarkdownWriter(Writer):
     def link(self, node: Link, prev: str, nxt: str) -> str:
         url = node.url
         if not node.children:
-            if re.fullmatch(r"[A-Za-z][\w+.-]*:[^\s<>()*_~`\\]*[\w/]", url):
+            # GFM links bare http(s) and ftp URLs, up to a space or final punctuation;
+            # CommonMark's <...> takes any scheme and ends where it says.
+            ends = not nxt or nxt.isspace() or nxt in ".,;:!?"
+            if ends and re.fullmatch(r"(?:https?|ftp)://[^\s<>()*_~`\\]*[\w/]", url):
                 return url
             return f"<{url}>" if not re.search(r"[\s<>]", url) else url.replace(" ", "%20")
         self.in_label = True
@@ -152,8 +227,53 @@ class MarkdownWriter(Writer):
         finally:
             self.in_label = False
         target = url if not re.search(r"[\s()<>]", url) else f"<{url.replace('>', '%3E')}>"
+        if node.title:
+            title = node.title.replace("\\", "\\\\").replace('"', '\\"')
+            return f'[{label}]({target} "{title}")'
         return f"[{label}]({target})"
+
+    def abbr(self, node: Abbr, prev: str, nxt: str) -> str:
+        title = node.title.replace("&", "&amp;").replace('"', "&quot;")
+        return f'<abbr title="{title}">{self.text(node.text, prev, nxt)}</abbr>'
 
     def image(self, node: Image) -> str:
         src = node.src if not re.search(r"[\s()<>]", node.src) else f"<{node.src}>"
         return f"![{self.text(node.alt, '', '')}]({src})"
+
+
+_HTML_TAGS: Final = {
+    "strong": "strong",
+    "em": "em",
+    "u": "ins",
+    "del": "del",
+    "sup": "sup",
+    "sub": "sub",
+}
+
+
+def html_inlines(nodes: Sequence[Inline]) -> str:
+    """Inlines as HTML, for where Markdown is not read (inside an HTML block)."""
+    parts: list[str] = []
+    for node in nodes:
+        if isinstance(node, str):
+            parts.append(escape(node, quote=False).replace("\n", "<br>"))
+        elif isinstance(node, Styled):
+            tag = _HTML_TAGS.get(node.kind, "span")
+            parts.append(f"<{tag}>{html_inlines(node.children)}</{tag}>")
+        elif isinstance(node, Code):
+            parts.append(f"<code>{escape(node.text, quote=False)}</code>")
+        elif isinstance(node, Link):
+            label = html_inlines(node.children) if node.children else escape(node.url)
+            title = f' title="{escape(node.title)}"' if node.title else ""
+            parts.append(f'<a href="{escape(node.url)}"{title}>{label}</a>')
+        elif isinstance(node, Image):
+            parts.append(f'<img src="{escape(node.src)}" alt="{escape(node.alt)}">')
+        elif isinstance(node, Abbr):
+            parts.append(f'<abbr title="{escape(node.title)}">{escape(node.text)}</abbr>')
+        elif isinstance(node, Mention):
+            parts.append(f"@{escape(node.login)}")
+        elif isinstance(node, Attachment):
+            parts.append(escape(node.written, quote=False))
+        else:
+            parts.append("<br>")
+    return "".join(parts)

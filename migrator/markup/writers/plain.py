@@ -45,7 +45,11 @@ class PlainWriter(Writer):
 
     def link(self, node: Link, prev: str, nxt: str) -> str:
         label = self.inlines(node.children)
-        return f"{label} ({node.url})" if label and label != node.url else node.url
+        if node.title:
+            label = f"{label} ({node.title})" if label else node.title
+        if not label or label in (node.url, node.url.removeprefix("mailto:")):
+            return node.url.removeprefix("mailto:") if label else node.url
+        return f"{label} ({node.url})"
 
     def image(self, node: Image) -> str:
-        return f"[image: {node.src}]"
+        return f"[image: {node.src} ({node.alt})]" if node.alt else f"[image: {node.src}]"

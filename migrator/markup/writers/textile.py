@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from migrator.markup.tree import Image, Link, Table
+from migrator.markup.tree import Abbr, Image, Link, Table
 from migrator.markup.writers.wiki import (
     QTAG_CHARS,
     STYLE_MARKS,
@@ -56,6 +56,12 @@ class TextileWriter(WikiListWriter):
             return f'<pre><code class="{lang}">\n{text}\n</code></pre>'
         return f"<pre>\n{text}\n</pre>"
 
+    def comment(self, text: str) -> str:
+        """Redmine drops HTML comments before it reads Textile: hidden, kept."""
+        if "-->" in text:
+            return self.code_block(text, None)
+        return f"<!--\n{text}\n-->"
+
     def table(self, node: Table) -> str:
         with self.table_cells():
             lines = []
@@ -83,6 +89,8 @@ class TextileWriter(WikiListWriter):
         mark = STYLE_MARKS.get(kind)
         if mark and phrase_opens(before) and phrase_closes(after):
             return f"{mark}{inner}{mark}"
+        if kind == "sup" and inner.isdigit() and before.isalnum():
+            return f"[{inner}]"  # Redmine's footnote mark: a superscript number after a word
         if kind in ("sup", "sub"):
             m = _entity("^" if kind == "sup" else "~")
             return f"{m}{inner}{m}"
@@ -158,12 +166,19 @@ class TextileWriter(WikiListWriter):
         label = self.inlines(node.children).replace("\n", " ").replace('"', "&quot;").strip()
         if not safe_url or not label:
             return f"{label} ({url})" if label else url
-        out = f'"{label}":{url}'
+        title = f"({node.title})" if node.title and ")" not in node.title else ""
+        out = f'"{label}{title}":{url}'
         if nxt and not nxt.isspace() and nxt not in "<.,;:!?)":
             out += " "  # Redmine ends the URL only at a space (trailing punctuation aside)
         return out
 
+    def abbr(self, node: Abbr, prev: str, nxt: str) -> str:
+        if re.fullmatch(r"[A-Z][A-Z0-9]+", node.text) and ")" not in node.title:
+            return f"{node.text}({node.title})"
+        return super().abbr(node, prev, nxt)
+
     def image(self, node: Image) -> str:
         if re.search(r"[\s!]", node.src):
             return node.src
-        return f"!{node.src}!"
+        alt = re.sub(r"[()!]", " ", node.alt).strip()
+        return f"!{node.src}({alt})!" if alt else f"!{node.src}!"

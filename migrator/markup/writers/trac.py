@@ -79,7 +79,8 @@ class TracWriter(Writer):
             url = (
                 kind in ("shref", "shrefbr") and (m["sns"] or m["sbs"] or "").lower() in URL_SCHEMES
             )
-            if url or kind in ("refbang", "camelbang") or m.group().startswith("!"):
+            harmless = kind in ("refbang", "camelbang", "changeset", "report", "camel", "email")
+            if url or harmless or m.group().startswith("!"):
                 continue
             out.append(s[pos : m.start()] + "!")
             pos = m.start()
@@ -91,7 +92,10 @@ class TracWriter(Writer):
 
     def link(self, node: Link, prev: str, nxt: str) -> str:
         label = self.inlines(node.children).replace("\n", " ").replace("]", "")
+        if node.title:  # Trac has no link titles: the title follows the label
+            label = f"{label} ({node.title})" if label else node.title
         return f"[{node.url} {label}]" if label else node.url
 
     def image(self, node: Image) -> str:
-        return f"[[Image({node.src})]]"
+        alt = node.alt.replace(",", "\\,").replace(")", "").replace("]", "")
+        return f"[[Image({node.src}, alt={alt})]]" if alt else f"[[Image({node.src})]]"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from migrator.markup.tree import Inline, ListBlock, Para
+from migrator.markup.tree import Block, Inline, ListBlock, Para
 from migrator.markup.writers.base import Writer, is_punct
 
 # The marks of a styled phrase, the same in both syntaxes.
@@ -52,8 +52,9 @@ def risky_chars(s: str, prev: str, nxt: str) -> set[str]:
 class WikiListWriter(Writer):
     """Lists spelled with repeated ``*``/``#`` marks, as Textile and Jira write them.
 
-    Their list items hold one paragraph; any other block of an item (a code
-    block, a table) is placed after the list, which is then continued.
+    Their list items hold one paragraph (Jira's a code block too); any other
+    block of an item (a table, a quote) is placed after the list, which is
+    then continued.
     """
 
     def list_block(self, node: ListBlock, depth: int) -> str:
@@ -74,11 +75,18 @@ class WikiListWriter(Writer):
                         lines.append(f"{mark} " + self.guard_item("\n".join(text_parts)))
                         text_parts = []
                     nested = self.list_segments(b, mark)
+                    if not nested:
+                        continue
                     lines.append(nested[0])
                     if len(nested) > 1:
                         segments.append("\n".join(lines))
                         segments.extend(nested[1:])
                         lines = []
+                elif self.held_in_item(b) and (text_parts or lines):
+                    if text_parts:
+                        lines.append(f"{mark} " + self.guard_item("\n".join(text_parts)))
+                        text_parts = []
+                    lines.append(self.block(b))  # right under its item line, it stays in it
                 else:
                     if text_parts:
                         lines.append(f"{mark} " + self.guard_item("\n".join(text_parts)))
@@ -95,6 +103,10 @@ class WikiListWriter(Writer):
         if lines:
             segments.append("\n".join(lines))
         return [s for s in segments if s]
+
+    def held_in_item(self, block: Block) -> bool:
+        """Whether the syntax keeps this block in a list item when it follows the item's line."""
+        return False
 
     def guard_item(self, text: str) -> str:
         first, _, rest = text.partition("\n")
